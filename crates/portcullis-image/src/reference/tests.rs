@@ -1,5 +1,4 @@
 //! Cases from the distribution reference grammar and Docker's normalisation rules.
-#![allow(clippy::unwrap_used)]
 
 use super::*;
 
@@ -98,7 +97,8 @@ fn rejects_upper_case_paths_naming_the_path() {
 
 #[test]
 fn rejects_invalid_input_with_the_part_at_fault() {
-    let cases: &[(&str, fn(&ReferenceError) -> bool)] = &[
+    type Check = fn(&ReferenceError) -> bool;
+    let cases: &[(&str, Check)] = &[
         ("", |e| matches!(e, ReferenceError::Empty)),
         (":tag", |e| {
             matches!(e, ReferenceError::InvalidPathComponent { .. })
