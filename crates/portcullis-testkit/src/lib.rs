@@ -1,1 +1,17 @@
-//! placeholder
+//! Test support for Portcullis (never shipped).
+//!
+//! Owns: locating the shared third-party test data (`PORTCULLIS_TESTDATA`) and the Argo CD
+//! Image Updater compatibility cases in it; later modules add a real `docker-registry` on
+//! loopback and small spec-following HTTP endpoints for what that registry lacks.
+//!
+//! Must not: be a dependency of anything but tests and benches. Missing tools or data make
+//! it panic with the fix, never skip.
+
+// Test support reports a broken environment by panicking: that is how a test fails.
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+
+pub mod compat;
+pub mod testdata;
+
+pub use compat::{case_id, compat_cases, compat_cases_if_present};
+pub use testdata::testdata_dir;

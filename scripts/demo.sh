@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Portcullis in one minute: a local OCI registry with a few tagged sample images, and
+# `portcullis test` explaining which tag it would move to under different strategies.
+# Later stages (signature verification, signed commits) extend this script.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+./scripts/install-deps.sh
+command -v cargo >/dev/null || { echo "demo: cargo not found (install Rust first)" >&2; exit 1; }
+
+echo "== building portcullis"
+cargo build --quiet -p portcullis
+bin="$root/target/debug/portcullis"
+
+work=$(mktemp -d)
+cleanup() {
+  [ -n "${registry_pid:-}" ] && kill "$registry_pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# A free loopback port for the registry.
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cat > "$work/registry.yml" <<YAML
+version: 0.1
+log: { level: error }
+storage: { filesystem: { rootdirectory: $work/storage }, delete: { enabled: true } }
+http: { addr: 127.0.0.1:$port }
+YAML
+echo "== starting docker-registry on 127.0.0.1:$port"
+docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
+registry_pid=$!
+for _ in $(seq 50); do
+  curl -fsS "http://127.0.0.1:$port/v2/" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+curl -fsS "http://127.0.0.1:$port/v2/" >/dev/null || { cat "$work/registry.log"; exit 1; }
+
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+
+# make_image DIR CREATED ARCH CONTENT: writes a one-layer OCI image layout to DIR.
+make_image() {
+  local dir=$1 created=$2 arch=$3 content=$4
+  mkdir -p "$dir/blobs/sha256" "$work/layer"
+  printf '%s\n' "$content" > "$work/layer/hello.txt"
+  tar --sort=name --mtime=@0 --owner=0 --group=0 -cf "$work/layer.tar" -C "$work/layer" hello.txt
+  local diff_id; diff_id=$(sha "$work/layer.tar")
+  gzip -n -c "$work/layer.tar" > "$work/layer.tar.gz"
+  local layer; layer=$(sha "$work/layer.tar.gz")
+  cp "$work/layer.tar.gz" "$dir/blobs/sha256/$layer"
+  printf '{"created":"%s","architecture":"%s","os":"linux","config":{},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' \
+    "$created" "$arch" "$diff_id" > "$work/config.json"
+  local config; config=$(sha "$work/config.json")
+  cp "$work/config.json" "$dir/blobs/sha256/$config"
+  printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":%d},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"sha256:%s","size":%d}]}' \
+    "$config" "$(stat -c %s "$work/config.json")" "$layer" "$(stat -c %s "$work/layer.tar.gz")" > "$work/manifest.json"
+  local manifest; manifest=$(sha "$work/manifest.json")
+  cp "$work/manifest.json" "$dir/blobs/sha256/$manifest"
+  printf '{"imageLayoutVersion":"1.0.0"}' > "$dir/oci-layout"
+  printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%d}]}' \
+    "$manifest" "$(stat -c %s "$work/manifest.json")" > "$dir/index.json"
+}
+
+push() { # push TAG CREATED
+  local tag=$1 created=$2
+  make_image "$work/oci-$tag" "$created" amd64 "demo app $tag"
+  skopeo copy --quiet --dest-tls-verify=false "oci:$work/oci-$tag" "docker://127.0.0.1:$port/demo/app:$tag"
+  echo "   pushed demo/app:$tag (created $created)"
+}
+
+echo "== pushing sample images"
+push 1.0.0       2026-01-10T09:00:00Z
+push 1.1.0       2026-02-01T09:00:00Z
+push 1.2.0       2026-03-01T09:00:00Z
+push 1.3.0-rc.1  2026-03-20T09:00:00Z
+push 2.0.0       2026-04-01T09:00:00Z
+push nightly     2026-05-01T09:00:00Z
+
+cat > "$work/registries.conf" <<YAML
+registries:
+- name: Demo registry (plain HTTP on loopback)
+  prefix: 127.0.0.1:$port
+  api_url: http://127.0.0.1:$port
+  insecure: true
+YAML
+
+run() {
+  echo
+  echo "\$ portcullis test $*"
+  "$bin" test "$@" --registries-conf "$work/registries.conf" || echo "(exit $?)"
+}
+
+echo
+echo "== what would Portcullis pick?"
+run "127.0.0.1:$port/demo/app" --semver-constraint '^1.0'
+run "127.0.0.1:$port/demo/app:~1.2"
+run "127.0.0.1:$port/demo/app" --semver-constraint '>=1.0, <3' --ignore-tags '2.*'
+run "127.0.0.1:$port/demo/app" --update-strategy newest-build
+run "127.0.0.1:$port/demo/app" --update-strategy digest --semver-constraint nightly
+run "127.0.0.1:$port/demo/app" --semver-constraint '^3' --output json
