@@ -1,8 +1,9 @@
 //! Test support for Portcullis (never shipped).
 //!
 //! Owns: locating the shared third-party test data (`PORTCULLIS_TESTDATA`) and the Argo CD
-//! Image Updater compatibility cases in it; later modules add a real `docker-registry` on
-//! loopback and small spec-following HTTP endpoints for what that registry lacks.
+//! Image Updater compatibility cases in it; a real `docker-registry` on loopback
+//! ([`TestRegistry`]) and pushing images to it ([`Pusher`]); small spec-following HTTP
+//! endpoints for what that registry lacks ([`fakes`]).
 //!
 //! Must not: be a dependency of anything but tests and benches. Missing tools or data make
 //! it panic with the fix, never skip.
@@ -11,7 +12,12 @@
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod compat;
+pub mod fakes;
+pub mod push;
+pub mod registry;
 pub mod testdata;
 
 pub use compat::{case_id, compat_cases, compat_cases_if_present};
+pub use push::{ImageSpec, Pusher, sha256};
+pub use registry::{TestRegistry, free_port};
 pub use testdata::testdata_dir;
