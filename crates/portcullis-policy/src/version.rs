@@ -1,8 +1,16 @@
-//! Lenient semantic versions, as Masterminds/semver v3's `NewVersion` reads tags.
+//! Lenient semantic versions, read exactly as Masterminds/semver v3.4 `NewVersion` reads tags.
 //!
-//! `v1.2.3`, `1.2`, `1` (missing parts are zero), pre-release and build metadata. Written
-//! by hand because Cargo's `semver` crate is strict (no `v`, no missing parts) and the
-//! comparison must match what Argo CD Image Updater users already rely on.
+//! Accepted: an optional lowercase `v`, one to three numeric parts (missing parts are zero,
+//! leading zeros allowed: `1` = `1.0.0`, `v1.02` = `1.2.0`), a pre-release after `-` and
+//! build metadata after `+`. Pre-release identifiers are non-empty `[0-9A-Za-z-]` and a
+//! numeric one has no leading zero; build identifiers are non-empty `[0-9A-Za-z-]`.
+//!
+//! Written by hand, not on the `semver` crate: that crate is Cargo's (strict `1.2.3` only,
+//! no `v`, no `1.2`), while Argo CD Image Updater users rely on Masterminds' reading of tags.
+//!
+//! Ordering: [`Version::precedence`] is semver 2.0 precedence (build metadata ignored). The
+//! `Ord` impl breaks precedence ties on the original string, as Image Updater sorts tags, so
+//! it is total and consistent with `Eq` (two versions are equal only when written the same).
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -14,16 +22,26 @@ pub struct Version {
     major: u64,
     minor: u64,
     patch: u64,
-    pre: String,
-    build: String,
+    /// Byte ranges of the pre-release and build metadata in `original` (one allocation per
+    /// version: selection parses every tag of a repository).
+    pre: (usize, usize),
+    build: (usize, usize),
     original: String,
 }
 
-/// Why a tag is not a version.
+/// Why a string is not a version.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("'{input}' is not a semantic version (expected e.g. 1.2.3, v1.2, 1.2.3-rc.1)")]
+#[error("'{input}' is not a semantic version: {reason} (expected e.g. 1.2.3, v1.2, 1.2.3-rc.1)")]
 pub struct VersionError {
     input: String,
+    reason: &'static str,
+}
+
+impl VersionError {
+    /// The string that failed to parse.
+    pub fn input(&self) -> &str {
+        &self.input
+    }
 }
 
 impl Version {
@@ -31,232 +49,226 @@ impl Version {
     pub fn major(&self) -> u64 {
         self.major
     }
+
     /// Minor component (0 when absent).
     pub fn minor(&self) -> u64 {
         self.minor
     }
+
     /// Patch component (0 when absent).
     pub fn patch(&self) -> u64 {
         self.patch
     }
+
     /// Pre-release identifiers after `-`, empty when none.
     pub fn pre(&self) -> &str {
-        &self.pre
+        self.original
+            .get(self.pre.0..self.pre.1)
+            .unwrap_or_default()
     }
+
+    /// Build metadata after `+`, empty when none.
+    pub fn build(&self) -> &str {
+        self.original
+            .get(self.build.0..self.build.1)
+            .unwrap_or_default()
+    }
+
     /// Whether this is a pre-release.
     pub fn is_prerelease(&self) -> bool {
-        !self.pre.is_empty()
+        self.pre.1 > self.pre.0
     }
+
     /// The string it was parsed from (e.g. `v1.2`).
     pub fn original(&self) -> &str {
         &self.original
     }
 
-    /// Precedence per semver 2.0: build metadata ignored, a pre-release sorts before its release.
+    /// `0.0.0`, the version a wildcard constraint compares against.
+    pub(crate) fn zero() -> Self {
+        Self {
+            major: 0,
+            minor: 0,
+            patch: 0,
+            pre: (0, 0),
+            build: (0, 0),
+            original: "0.0.0".to_owned(),
+        }
+    }
+
+    /// Precedence per semver 2.0 (Masterminds' `Compare`): build metadata ignored, a
+    /// pre-release sorts before its release, numeric identifiers compare as numbers.
     pub fn precedence(&self, other: &Self) -> Ordering {
         (self.major, self.minor, self.patch)
             .cmp(&(other.major, other.minor, other.patch))
-            .then_with(|| match (self.pre.is_empty(), other.pre.is_empty()) {
-                (true, true) => Ordering::Equal,
-                (true, false) => Ordering::Greater,
-                (false, true) => Ordering::Less,
-                (false, false) => compare_pre(&self.pre, &other.pre),
+            .then_with(|| match (self.is_prerelease(), other.is_prerelease()) {
+                (false, false) => Ordering::Equal,
+                (false, true) => Ordering::Greater,
+                (true, false) => Ordering::Less,
+                (true, true) => compare_prerelease(self.pre(), other.pre()),
             })
-    }
-
-    pub(crate) fn from_parts(major: u64, minor: u64, patch: u64, pre: &str) -> Self {
-        Self {
-            major,
-            minor,
-            patch,
-            pre: pre.to_owned(),
-            build: String::new(),
-            original: String::new(),
-        }
     }
 }
 
-fn compare_pre(a: &str, b: &str) -> Ordering {
+/// Masterminds' `comparePrerelease`: identifier by identifier, a missing identifier (the
+/// shorter list) sorts first, numbers before words, numbers numerically, words bytewise.
+pub(crate) fn compare_prerelease(a: &str, b: &str) -> Ordering {
     let mut ai = a.split('.');
     let mut bi = b.split('.');
     loop {
-        match (ai.next(), bi.next()) {
+        let (x, y) = match (ai.next(), bi.next()) {
             (None, None) => return Ordering::Equal,
-            (None, Some(_)) => return Ordering::Less,
-            (Some(_), None) => return Ordering::Greater,
-            (Some(x), Some(y)) => {
-                let ord = match (x.parse::<u64>(), y.parse::<u64>()) {
-                    (Ok(n), Ok(m)) => n.cmp(&m),
-                    (Ok(_), Err(_)) => Ordering::Less,
-                    (Err(_), Ok(_)) => Ordering::Greater,
-                    (Err(_), Err(_)) => x.cmp(y),
-                };
-                if ord != Ordering::Equal {
-                    return ord;
-                }
-            }
+            (x, y) => (x.unwrap_or(""), y.unwrap_or("")),
+        };
+        let ord = compare_identifier(x, y);
+        if ord != Ordering::Equal {
+            return ord;
         }
     }
 }
 
-/// `[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*`
-pub(crate) fn valid_identifiers(s: &str) -> bool {
-    s.split('.')
-        .all(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+fn compare_identifier(x: &str, y: &str) -> Ordering {
+    if x == y {
+        return Ordering::Equal;
+    }
+    if x.is_empty() {
+        return Ordering::Less;
+    }
+    if y.is_empty() {
+        return Ordering::Greater;
+    }
+    match (numeric(x), numeric(y)) {
+        (Some(n), Some(m)) => n.cmp(&m),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => x.cmp(y),
+    }
 }
 
-/// Splits `1.2.3-pre+build` (no `v`) into numbers, pre-release and build; each numeric part
-/// may be validated by the caller (constraints allow `x`, `*`).
-pub(crate) fn split_version(s: &str) -> Option<(Vec<&str>, &str, &str)> {
-    let (rest, build) = match s.split_once('+') {
-        Some((r, b)) => (r, b),
-        None => (s, ""),
+/// A numeric identifier as Go's `ParseUint` reads it (digits only, fits in 64 bits).
+fn numeric(s: &str) -> Option<u64> {
+    if s.bytes().all(|b| b.is_ascii_digit()) {
+        s.parse().ok()
+    } else {
+        None
+    }
+}
+
+fn is_ident_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'-'
+}
+
+fn check_prerelease(pre: &str) -> Result<(), &'static str> {
+    for id in pre.split('.') {
+        if id.is_empty() {
+            return Err("empty pre-release identifier");
+        }
+        if !id.bytes().all(is_ident_byte) {
+            return Err("pre-release may hold only [0-9A-Za-z-] and dots");
+        }
+        if id.len() > 1 && id.starts_with('0') && id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err("numeric pre-release identifier with a leading zero");
+        }
+    }
+    Ok(())
+}
+
+fn check_build(build: &str) -> Result<(), &'static str> {
+    for id in build.split('.') {
+        if id.is_empty() || !id.bytes().all(is_ident_byte) {
+            return Err("build metadata must be dot-separated [0-9A-Za-z-] identifiers");
+        }
+    }
+    Ok(())
+}
+
+fn parse(input: &str) -> Result<Version, &'static str> {
+    let body = input.strip_prefix('v').unwrap_or(input);
+    // The core is digits and dots only, so the first `+` starts the build metadata and the
+    // first `-` before it starts the pre-release.
+    let (rest, build) = match body.split_once('+') {
+        Some((r, b)) => (r, Some(b)),
+        None => (body, None),
     };
     let (core, pre) = match rest.split_once('-') {
-        Some((c, p)) => (c, p),
-        None => (rest, ""),
+        Some((c, p)) => (c, Some(p)),
+        None => (rest, None),
     };
-    if (rest.contains('-') && !valid_identifiers(pre))
-        || (s.contains('+') && !valid_identifiers(build))
-    {
-        return None;
+    let mut nums = [0u64; 3];
+    for (i, part) in core.split('.').enumerate() {
+        let slot = nums.get_mut(i).ok_or("more than three numeric parts")?;
+        if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
+            return Err("numeric parts must be digits (major[.minor[.patch]])");
+        }
+        *slot = part.parse().map_err(|_| "numeric part too large")?;
     }
-    let parts: Vec<&str> = core.split('.').collect();
-    if parts.is_empty() || parts.len() > 3 || parts.iter().any(|p| p.is_empty()) {
-        return None;
+    if let Some(p) = pre {
+        check_prerelease(p)?;
     }
-    Some((parts, pre, build))
+    if let Some(b) = build {
+        check_build(b)?;
+    }
+    Ok(Version {
+        major: nums[0],
+        minor: nums[1],
+        patch: nums[2],
+        pre: pre.map_or((0, 0), |p| {
+            let start = input.len() - body.len() + core.len() + 1;
+            (start, start + p.len())
+        }),
+        build: build.map_or((0, 0), |b| (input.len() - b.len(), input.len())),
+        original: input.to_owned(),
+    })
 }
 
 impl FromStr for Version {
     type Err = VersionError;
 
     fn from_str(input: &str) -> Result<Self, Self::Err> {
-        let err = || VersionError {
+        parse(input).map_err(|reason| VersionError {
             input: input.to_owned(),
-        };
-        let body = input.strip_prefix('v').unwrap_or(input);
-        let (parts, pre, build) = split_version(body).ok_or_else(err)?;
-        let mut nums = [0u64; 3];
-        for (slot, part) in nums.iter_mut().zip(&parts) {
-            if !part.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(err());
-            }
-            *slot = part.parse().map_err(|_| err())?;
-        }
-        Ok(Self {
-            major: nums[0],
-            minor: nums[1],
-            patch: nums[2],
-            pre: pre.to_owned(),
-            build: build.to_owned(),
-            original: input.to_owned(),
+            reason,
         })
     }
 }
+
+impl Ord for Version {
+    /// Precedence, then the original string (Image Updater's tie rule: of `1.0`, `1.0.0`
+    /// and `v1.0.0` the greatest is `v1.0.0`).
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.precedence(other)
+            .then_with(|| self.original.cmp(&other.original))
+    }
+}
+
+impl PartialOrd for Version {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Version {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Version {}
 
 impl fmt::Display for Version {
     /// The canonical form (`1.2.0` for `v1.2`); [`Version::original`] has the tag.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}.{}.{}", self.major, self.minor, self.patch)?;
-        if !self.pre.is_empty() {
-            write!(f, "-{}", self.pre)?;
+        if self.is_prerelease() {
+            write!(f, "-{}", self.pre())?;
         }
-        if !self.build.is_empty() {
-            write!(f, "+{}", self.build)?;
+        let build = self.build();
+        if !build.is_empty() {
+            write!(f, "+{build}")?;
         }
         Ok(())
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    fn v(s: &str) -> Version {
-        s.parse().unwrap()
-    }
-
-    #[test]
-    fn lenient_forms() {
-        assert_eq!(v("v1.2.3").to_string(), "1.2.3");
-        assert_eq!(v("1.0").to_string(), "1.0.0");
-        assert_eq!(v("2").to_string(), "2.0.0");
-        assert_eq!(v("1.2.3-rc.1+build.5").to_string(), "1.2.3-rc.1+build.5");
-        assert_eq!(v("v1.0").original(), "v1.0");
-        for bad in [
-            "",
-            "v",
-            "latest",
-            "1.2.3.4",
-            "1..2",
-            "1.2.x",
-            "1.2.3-",
-            "1.2.3+",
-            "1.2.3-a..b",
-            "V1.0",
-            "-1",
-            "1.2.3-ä",
-        ] {
-            assert!(bad.parse::<Version>().is_err(), "{bad:?} must not parse");
-        }
-    }
-
-    #[test]
-    fn precedence_follows_semver() {
-        let ordered = [
-            "1.0.0-alpha",
-            "1.0.0-alpha.1",
-            "1.0.0-alpha.beta",
-            "1.0.0-beta",
-            "1.0.0-beta.2",
-            "1.0.0-beta.11",
-            "1.0.0-rc.1",
-            "1.0.0",
-            "1.0.1",
-            "1.1.0",
-            "2.0.0",
-            "10.0.0",
-        ];
-        for w in ordered.windows(2) {
-            assert_eq!(
-                v(w[0]).precedence(&v(w[1])),
-                Ordering::Less,
-                "{} < {}",
-                w[0],
-                w[1]
-            );
-        }
-        assert_eq!(v("1.0").precedence(&v("v1.0.0")), Ordering::Equal);
-        assert_eq!(v("1.0.0+a").precedence(&v("1.0.0+b")), Ordering::Equal);
-    }
-
-    proptest! {
-        #[test]
-        fn display_parses_back_to_an_equal_version(
-            major in 0u64..1000, minor in 0u64..1000, patch in 0u64..1000,
-            pre in proptest::option::of("[0-9A-Za-z-]{1,5}(\\.[0-9A-Za-z-]{1,5}){0,2}"),
-        ) {
-            let s = match &pre { Some(p) => format!("{major}.{minor}.{patch}-{p}"), None => format!("{major}.{minor}.{patch}") };
-            let parsed: Version = s.parse().unwrap();
-            let again: Version = parsed.to_string().parse().unwrap();
-            prop_assert_eq!(parsed.precedence(&again), Ordering::Equal);
-            prop_assert_eq!(parsed.to_string(), s);
-        }
-
-        #[test]
-        fn precedence_is_a_total_order(a in "[0-9]{1,2}\\.[0-9]{1,2}(-[a-z0-9]{1,3})?", b in "[0-9]{1,2}\\.[0-9]{1,2}(-[a-z0-9]{1,3})?", c in "[0-9]{1,2}\\.[0-9]{1,2}(-[a-z0-9]{1,3})?") {
-            let (a, b, c) = (v(&a), v(&b), v(&c));
-            prop_assert_eq!(a.precedence(&b), b.precedence(&a).reverse());
-            if a.precedence(&b) != Ordering::Greater && b.precedence(&c) != Ordering::Greater {
-                prop_assert_ne!(a.precedence(&c), Ordering::Greater);
-            }
-        }
-
-        #[test]
-        fn never_panics(s in "\\PC{0,30}") {
-            let _ = s.parse::<Version>();
-        }
-    }
-}
+mod tests;
