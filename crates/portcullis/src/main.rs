@@ -1,1 +1,50 @@
-fn main() {}
+//! `portcullis`: the command line of the Portcullis image-promotion gate.
+//!
+//! Thin by design: it parses flags, sets up logging, wires the library crates together,
+//! prints, and maps outcomes to exit codes. Decisions live in the libraries.
+
+mod cli;
+mod commands;
+mod exit;
+mod tags_file;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    init_tracing(cli.verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return exit::ERROR.into();
+        }
+    };
+    match runtime.block_on(commands::run(cli.command)) {
+        Ok(code) => code.into(),
+        Err(err) => {
+            // `{:#}` prints the whole cause chain on one line: what failed, then why.
+            eprintln!("error: {err:#}");
+            exit::ERROR.into()
+        }
+    }
+}
+
+fn init_tracing(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info,portcullis=debug",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PORTCULLIS_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}

@@ -1,0 +1,262 @@
+//! `portcullis test`: which tag would an image move to, and why.
+
+use anyhow::Context;
+use portcullis_image::aiu::ContainerImage;
+use portcullis_image::{Digest, ImageRef, PlatformFilter};
+use portcullis_policy::{AllowTags, Selection, SelectionOptions, Strategy, TagInfo, UpdateSpec};
+use portcullis_registry::{CredentialSource, CredentialStore, RegistriesConfig, RegistryClient};
+use serde::Serialize;
+use tracing::info;
+
+use crate::cli::{OutputFormat, TestArgs};
+use crate::{exit, tags_file};
+
+/// The chosen tag, with what the registry says about it.
+#[derive(Debug, Serialize)]
+struct Selected {
+    tag: String,
+    digest: Option<Digest>,
+    platform_digest: Option<Digest>,
+    platform: Option<String>,
+    created: Option<jiff::Timestamp>,
+}
+
+#[derive(Debug, Serialize)]
+struct Report {
+    image: String,
+    strategy: Strategy,
+    constraint: Option<String>,
+    current: Option<String>,
+    platforms: String,
+    source: &'static str,
+    selected: Option<Selected>,
+    considered: usize,
+    eligible: usize,
+    filtered: portcullis_policy::FilterCounts,
+    warnings: Vec<String>,
+    explanation: String,
+    registry_requests: Option<u64>,
+}
+
+pub(crate) async fn run(args: TestArgs) -> anyhow::Result<u8> {
+    // The image, Image Updater style: the part after ':' is the constraint unless one is given.
+    let entry = ContainerImage::parse(&args.image);
+    let image: ImageRef = entry
+        .to_image_ref()
+        .with_context(|| format!("cannot use image '{}'", args.image))?;
+    let (constraint, current) = match &args.semver_constraint {
+        Some(c) => (Some(c.clone()), image.tag().map(|t| t.as_str().to_owned())),
+        None => (entry.constraint().map(str::to_owned), None),
+    };
+    let mut spec = UpdateSpec::named(&args.update_strategy)?.with_ignore_tags(&args.ignore_tags);
+    if let Some(c) = &constraint {
+        spec = spec.with_constraint(c.clone());
+    }
+    if let Some(a) = &args.allow_tags {
+        spec = spec.with_allow_tags(AllowTags::parse(a));
+    }
+    let strategy = spec.strategy;
+    let options = SelectionOptions::new(spec)
+        .with_context(|| format!("cannot select tags for '{}'", args.image))?;
+    let platforms = platform_filter(&args.platform);
+    let repository = image.repository();
+
+    let (tags, client, source) = match &args.tags_file {
+        Some(path) => {
+            let listed = tags_file::read(path)?;
+            let tags: Vec<TagInfo> = listed
+                .into_iter()
+                .map(|t| TagInfo {
+                    name: t.name,
+                    created: t.created,
+                    digest: None,
+                })
+                .collect();
+            (tags, None, "tags-file")
+        }
+        None => {
+            let client = registry_client(&args, repository.registry())?;
+            info!(repository = %repository, "listing tags");
+            let names = client.list_tags(repository).await?;
+            info!(count = names.len(), "tags listed");
+            let tags = if strategy.needs_metadata() {
+                // Only tags that can still be chosen need their creation date.
+                let wanted: Vec<String> = names
+                    .iter()
+                    .filter(|n| options.passes_filters(n))
+                    .cloned()
+                    .collect();
+                info!(count = wanted.len(), "reading creation dates");
+                let metas = client
+                    .tag_infos(repository, &wanted, &platforms, true)
+                    .await?;
+                let mut tags: Vec<TagInfo> = metas
+                    .into_iter()
+                    .map(|m| TagInfo {
+                        name: m.name,
+                        created: m.created,
+                        digest: Some(m.digest),
+                    })
+                    .collect();
+                // Filtered-out tags still count as listed.
+                tags.extend(
+                    names
+                        .iter()
+                        .filter(|n| !options.passes_filters(n))
+                        .map(|n| TagInfo::named(n.clone())),
+                );
+                tags
+            } else {
+                names.iter().map(|n| TagInfo::named(n.clone())).collect()
+            };
+            (tags, Some(client), "registry")
+        }
+    };
+
+    let selection = options.select(&tags);
+    let selected = match (&selection.chosen, &client) {
+        (None, _) => None,
+        (Some(chosen), None) => Some(Selected {
+            tag: chosen.name.clone(),
+            digest: None,
+            platform_digest: None,
+            platform: None,
+            created: chosen.created,
+        }),
+        (Some(chosen), Some(client)) => {
+            let resolved = client
+                .resolve(repository, &chosen.name, &platforms)
+                .await
+                .with_context(|| format!("cannot resolve the chosen tag '{}'", chosen.name))?;
+            let (platform_digest, platform) = match resolved.platform_manifest {
+                Some((d, p)) => (Some(d), p.map(|p| p.to_string())),
+                None => (None, None),
+            };
+            Some(Selected {
+                tag: chosen.name.clone(),
+                digest: Some(resolved.digest),
+                platform_digest,
+                platform,
+                created: chosen.created,
+            })
+        }
+    };
+    let report = build_report(
+        &image,
+        &selection,
+        selected,
+        current,
+        &platforms,
+        source,
+        client.as_ref(),
+    );
+    match args.output {
+        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        OutputFormat::Text => print_text(&report),
+    }
+    Ok(if report.selected.is_some() {
+        exit::OK
+    } else {
+        exit::NO_MATCH
+    })
+}
+
+fn registry_client(args: &TestArgs, registry: &str) -> anyhow::Result<RegistryClient> {
+    let config = match &args.registries_conf {
+        Some(path) => RegistriesConfig::load(path)?,
+        None => RegistriesConfig::default(),
+    };
+    let mut creds = CredentialStore::new();
+    if let Some(spec) = &args.credentials {
+        let source = CredentialSource::parse(spec, false).context("invalid --credentials")?;
+        let target = config.endpoint_for(registry).prefix;
+        creds = creds.with_override(&target, source);
+    }
+    Ok(RegistryClient::new(config, creds))
+}
+
+/// `--platform` values, or linux and this machine's architecture.
+fn platform_filter(requested: &[String]) -> PlatformFilter {
+    if requested.is_empty() {
+        PlatformFilter::from_specs(&[format!("linux/{}", std::env::consts::ARCH)])
+    } else {
+        PlatformFilter::from_specs(requested)
+    }
+}
+
+fn build_report(
+    image: &ImageRef,
+    selection: &Selection,
+    selected: Option<Selected>,
+    current: Option<String>,
+    platforms: &PlatformFilter,
+    source: &'static str,
+    client: Option<&RegistryClient>,
+) -> Report {
+    let mut warnings = selection.warnings.clone();
+    for invalid in platforms.invalid() {
+        warnings.push(format!(
+            "platform '{invalid}' is not os/arch[/variant]; it matches nothing"
+        ));
+    }
+    Report {
+        image: image.repository().to_string(),
+        strategy: selection.strategy,
+        constraint: selection.constraint.clone(),
+        current,
+        platforms: platforms.to_string(),
+        source,
+        selected,
+        considered: selection.considered,
+        eligible: selection.eligible,
+        filtered: selection.dropped.clone(),
+        warnings,
+        explanation: selection.explain(),
+        registry_requests: client.map(|c| c.stats().total().requests),
+    }
+}
+
+fn print_text(r: &Report) {
+    println!("image      {}", r.image);
+    match &r.constraint {
+        Some(c) => println!("strategy   {} (constraint {c})", r.strategy),
+        None => println!("strategy   {}", r.strategy),
+    }
+    if let Some(c) = &r.current {
+        println!("current    {c}");
+    }
+    println!("platforms  {}", r.platforms);
+    let from = if r.source == "registry" {
+        "listed by the registry"
+    } else {
+        "read from the tags file"
+    };
+    println!("tags       {} {from}", r.considered);
+    println!("why        {}", r.explanation.replace('\n', "\n         "));
+    for w in r
+        .warnings
+        .iter()
+        .filter(|w| !r.explanation.contains(w.as_str()))
+    {
+        println!("warning    {w}");
+    }
+    match &r.selected {
+        Some(s) => {
+            let digest = s.digest.as_ref().map_or_else(
+                || "(digest not resolved: offline)".to_owned(),
+                ToString::to_string,
+            );
+            println!("selected   {}  {digest}", s.tag);
+            if let (Some(pd), Some(p)) = (&s.platform_digest, &s.platform) {
+                println!("           {p} manifest {pd}");
+            }
+            if let Some(c) = s.created {
+                println!("created    {c}");
+            }
+        }
+        None => println!("selected   none: no tag qualifies"),
+    }
+    if let Some(n) = r.registry_requests {
+        println!("requests   {n} to the registry");
+    }
+}
