@@ -87,7 +87,7 @@ YAML
 
 run() {
   echo
-  echo "\$ portcullis test $*"
+  printf '$ portcullis test'; printf ' %q' "$@"; echo
   "$bin" test "$@" --registries-conf "$work/registries.conf" || echo "(exit $?)"
 }
 

@@ -224,7 +224,7 @@ impl RegistryClient {
             .connect_timeout(endpoint.timeout.min(Duration::from_secs(10)))
             .redirect(reqwest::redirect::Policy::limited(5))
             .user_agent(concat!("portcullis/", env!("CARGO_PKG_VERSION")));
-        builder = crate::danger::apply_insecure(builder, endpoint.insecure);
+        builder = crate::danger::apply_insecure(builder, endpoint.insecure, &endpoint.api_url);
         let mut pems = Vec::new();
         if let Some(path) = &endpoint.ca_file {
             pems.push(std::fs::read(path).map_err(|e| {
