@@ -5,17 +5,25 @@
 //! be impersonated by anyone on the path, so what it serves is only as trustworthy as the
 //! signature verification that follows.
 
-/// Applies a registry's `insecure` setting to its HTTP client.
+/// Applies a registry's `insecure` setting to its HTTP client. Loud when it weakens TLS;
+/// plain HTTP (where there is no TLS to weaken) is logged at debug level.
 pub(crate) fn apply_insecure(
     builder: reqwest::ClientBuilder,
     insecure: bool,
+    api_url: &str,
 ) -> reqwest::ClientBuilder {
-    if insecure {
-        tracing::warn!("TLS certificate verification disabled for an insecure registry");
-        builder.danger_accept_invalid_certs(true)
-    } else {
-        builder
+    if !insecure {
+        return builder;
     }
+    if api_url.starts_with("https://") {
+        tracing::warn!(
+            api_url,
+            "TLS certificate verification disabled for an insecure registry"
+        );
+    } else {
+        tracing::debug!(api_url, "plain HTTP to an insecure registry");
+    }
+    builder.danger_accept_invalid_certs(true)
 }
 
 /// Whether a URL may be used: `https://` always, `http://` only when insecure.
