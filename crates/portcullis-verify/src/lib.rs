@@ -1,0 +1,33 @@
+//! Cosign and Sigstore signature verification for Portcullis.
+//!
+//! Owns: deciding whether a signature proves that an allowed signer signed an artifact.
+//! Today that is Sigstore bundles ([`verify_bundle`]): key-based (ECDSA P-256/P-384, Ed25519,
+//! RSA) or keyless (Fulcio certificate chain, SCT, identity and OIDC issuer, exact or
+//! regular expression), with transparency-log inclusion (Rekor v1 and v2) and RFC 3161
+//! timestamps, against a Sigstore trusted root. The cryptography is the `sigstore-verify`
+//! crate's; the checks it leaves to callers are made here. Later: legacy cosign `.sig`
+//! signatures, the registry layouts they are found in, and `VerifiedImage`.
+//!
+//! Must not: touch Git, talk to the network (trusted roots and bundles are handed in), or
+//! decide promotion policy (which authority applies to which image is the policy crate's call).
+//! Every failure is a [`Refusal`]: there is no "verified with warnings".
+
+mod artifact;
+mod binding;
+mod bundle;
+pub mod danger;
+mod identity;
+mod key;
+mod policy;
+mod refusal;
+mod trust_root;
+mod verified;
+
+pub use artifact::{Artifact, ArtifactError};
+pub use bundle::verify_bundle;
+pub use identity::{Identity, IdentityError, Matcher};
+pub use key::{KeyAlgorithm, KeyError, PublicKey};
+pub use policy::BundlePolicy;
+pub use refusal::{Detail, Material, Reason, Refusal};
+pub use trust_root::{TrustRoot, TrustRootError};
+pub use verified::{BundleVerified, Signer};
