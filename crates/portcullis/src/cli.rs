@@ -29,6 +29,68 @@ pub(crate) enum Command {
     /// Exit status: 0 a tag was selected, 2 no tag matches, 1 error.
     #[command(after_help = TEST_EXAMPLES)]
     Test(TestArgs),
+
+    /// Verify a Sigstore bundle over a file or a digest (the sigstore-conformance protocol).
+    ///
+    /// Key-based (`--key`) or keyless (`--certificate-identity[-regexp]` with
+    /// `--certificate-oidc-issuer[-regexp]`), against a trusted root. A transparency-log proof
+    /// is required, and for keyless an embedded SCT, unless an --insecure-* switch waives it.
+    /// Exit status: 0 verified, 3 rejected (the reason on stderr), 1 error in the inputs.
+    #[command(after_help = VERIFY_BUNDLE_EXAMPLES)]
+    VerifyBundle(VerifyBundleArgs),
+}
+
+const VERIFY_BUNDLE_EXAMPLES: &str = "\
+Examples:
+  portcullis verify-bundle --bundle a.txt.sigstore.json --certificate-identity me@example.com \\
+      --certificate-oidc-issuer https://github.com/login/oauth a.txt
+  portcullis verify-bundle --bundle b.sigstore.json --key cosign.pub sha256:<64 hex digits>
+  portcullis verify-bundle --bundle c.json --certificate-identity-regexp '^https://github.com/acme/' \\
+      --certificate-oidc-issuer https://token.actions.githubusercontent.com --trusted-root trusted_root.json file";
+
+#[derive(Debug, Args)]
+pub(crate) struct VerifyBundleArgs {
+    /// The Sigstore bundle (v0.1, v0.2 or v0.3 JSON).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) bundle: PathBuf,
+
+    /// Verify with this public key (PEM: ECDSA P-256/P-384, Ed25519, RSA) instead of a
+    /// certificate identity.
+    #[arg(long, value_name = "KEY", conflicts_with_all = ["certificate_identity", "certificate_identity_regexp"])]
+    pub(crate) key: Option<PathBuf>,
+
+    /// The exact certificate identity (SAN: e-mail or URI) that must have signed.
+    #[arg(long, value_name = "ID")]
+    pub(crate) certificate_identity: Option<String>,
+
+    /// A regular expression the certificate identity must match. Anchored at both ends:
+    /// unlike cosign, `acme` does not match `evil-acme`; write `.*acme.*` to mean "contains".
+    #[arg(long, value_name = "RE", conflicts_with = "certificate_identity")]
+    pub(crate) certificate_identity_regexp: Option<String>,
+
+    /// The exact OIDC issuer of the signing certificate.
+    #[arg(long, value_name = "URL")]
+    pub(crate) certificate_oidc_issuer: Option<String>,
+
+    /// A regular expression the OIDC issuer must match (anchored at both ends).
+    #[arg(long, value_name = "RE", conflicts_with = "certificate_oidc_issuer")]
+    pub(crate) certificate_oidc_issuer_regexp: Option<String>,
+
+    /// A Sigstore `trusted_root.json`; default: the public-good root shipped with Portcullis.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) trusted_root: Option<PathBuf>,
+
+    /// INSECURE: accept a signature without a transparency-log proof.
+    #[arg(long)]
+    pub(crate) insecure_ignore_tlog: bool,
+
+    /// INSECURE: accept a keyless certificate without an embedded SCT.
+    #[arg(long)]
+    pub(crate) insecure_ignore_sct: bool,
+
+    /// The signed file, or `sha256:<hex>` of it when that is not a file.
+    #[arg(value_name = "FILE_OR_DIGEST")]
+    pub(crate) file_or_digest: String,
 }
 
 const TEST_EXAMPLES: &str = "\

@@ -6,3 +6,5 @@ pub(crate) const OK: u8 = 0;
 pub(crate) const ERROR: u8 = 1;
 /// The command worked but found nothing: for `test`, no tag matches.
 pub(crate) const NO_MATCH: u8 = 2;
+/// The command worked and refused: for `verify-bundle`, the signature did not verify.
+pub(crate) const REJECTED: u8 = 3;

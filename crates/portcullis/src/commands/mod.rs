@@ -1,11 +1,13 @@
 //! One module per subcommand; each returns the exit code it wants.
 
 mod test;
+mod verify_bundle;
 
 use crate::cli::Command;
 
 pub(crate) async fn run(command: Command) -> anyhow::Result<u8> {
     match command {
         Command::Test(args) => test::run(args).await,
+        Command::VerifyBundle(args) => verify_bundle::run(&args),
     }
 }
