@@ -6,9 +6,10 @@
 #   apache2-utils    htpasswd, for the basic-auth registry tests
 #   libgpgme-dev, gnupg, gpgsm  OpenPGP and X.509 commit signing (later issues)
 #   rsyslog          a real syslog receiver for the event sinks (later issues)
+#   openssl          makes throwaway keys in the verifier tests
 set -euo pipefail
 
-packages=(docker-registry skopeo apache2-utils libgpgme-dev gnupg gpgsm rsyslog)
+packages=(docker-registry skopeo apache2-utils libgpgme-dev gnupg gpgsm rsyslog openssl)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -59,7 +59,7 @@ pub fn verify_bundle(
 }
 
 /// `digest` is `artifact.digest()`, computed once by the caller.
-fn verify(
+pub(crate) fn verify(
     bundle_json: &[u8],
     artifact: &Artifact,
     digest: &Digest,

@@ -5,8 +5,11 @@
 //! RSA) or keyless (Fulcio certificate chain, SCT, identity and OIDC issuer, exact or
 //! regular expression), with transparency-log inclusion (Rekor v1 and v2) and RFC 3161
 //! timestamps, against a Sigstore trusted root. The cryptography is the `sigstore-verify`
-//! crate's; the checks it leaves to callers are made here. Later: legacy cosign `.sig`
-//! signatures, the registry layouts they are found in, and `VerifiedImage`.
+//! crate's; the checks it leaves to callers are made here. Legacy cosign `.sig` signatures
+//! (simple signing, [`verify_legacy_signature`]) are adapted into a bundle and verified by the
+//! same path, then bound to the image digest; [`verify_candidate_legacy`] turns a candidate
+//! into the [`VerifiedImage`] write-back accepts. Later: the registry layouts signatures are
+//! found in.
 //!
 //! Must not: touch Git, talk to the network (trusted roots and bundles are handed in), or
 //! decide promotion policy (which authority applies to which image is the policy crate's call).
@@ -18,16 +21,24 @@ mod bundle;
 pub mod danger;
 mod identity;
 mod key;
+mod legacy;
 mod policy;
 mod refusal;
+mod simple_signing;
 mod trust_root;
 mod verified;
+mod verified_image;
 
 pub use artifact::{Artifact, ArtifactError};
 pub use bundle::verify_bundle;
 pub use identity::{Identity, IdentityError, Matcher};
 pub use key::{KeyAlgorithm, KeyError, PublicKey};
+pub use legacy::{
+    CERTIFICATE_ANNOTATION, CHAIN_ANNOTATION, REKOR_BUNDLE_ANNOTATION, SIGNATURE_ANNOTATION,
+    TIMESTAMP_ANNOTATION, verify_legacy_signature,
+};
 pub use policy::BundlePolicy;
 pub use refusal::{Detail, Material, Reason, Refusal};
 pub use trust_root::{TrustRoot, TrustRootError};
 pub use verified::{BundleVerified, Signer};
+pub use verified_image::{VerifiedImage, verify_candidate_legacy};

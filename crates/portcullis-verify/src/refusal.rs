@@ -195,6 +195,31 @@ pub enum Refusal {
         #[source]
         source: Detail,
     },
+    /// A legacy cosign signature layer (`sha256-<hex>.sig`) whose annotations cannot be read:
+    /// the signature is missing or not base64, the certificate is not PEM, the Rekor bundle or
+    /// timestamp annotation is not the JSON cosign writes.
+    #[error("cosign signature layer is not a valid legacy signature")]
+    MalformedSignature {
+        /// What was wrong with it.
+        #[source]
+        source: Detail,
+    },
+    /// The signed simple-signing payload is not the JSON cosign writes (checked only after the
+    /// signature over it verified).
+    #[error("cosign simple-signing payload is malformed")]
+    MalformedPayload {
+        /// What was wrong with it.
+        #[source]
+        source: Detail,
+    },
+    /// The signed payload is well formed but is not a container image signature (its
+    /// `critical.type` is something else).
+    #[error("cosign payload is not a container image signature")]
+    UnsupportedPayload {
+        /// What it is instead.
+        #[source]
+        source: Detail,
+    },
     /// A failure the upstream verifier reported in a category this crate does not know yet.
     /// Still a refusal: unknown means no.
     #[error("bundle verification failed")]
@@ -226,6 +251,9 @@ impl Refusal {
             Self::IdentityMismatch { .. } => "identity_mismatch",
             Self::IssuerMismatch { .. } => "issuer_mismatch",
             Self::TrustRoot { .. } => "trust_root",
+            Self::MalformedSignature { .. } => "malformed_signature",
+            Self::MalformedPayload { .. } => "malformed_payload",
+            Self::UnsupportedPayload { .. } => "unsupported_payload",
             Self::Unclassified { .. } => "verification_failed",
         }
     }
@@ -403,6 +431,52 @@ pub enum Reason {
     NoMatchingSubject {
         /// The artifact's digest.
         artifact: Digest,
+    },
+    /// A legacy signature layer lacks an annotation it must carry.
+    #[error("signature layer has no '{key}' annotation")]
+    MissingAnnotation {
+        /// The annotation key.
+        key: &'static str,
+    },
+    /// A legacy signature layer annotation cannot be decoded.
+    #[error("signature layer annotation '{key}' is invalid: {detail}")]
+    BadAnnotation {
+        /// The annotation key.
+        key: &'static str,
+        /// What was wrong with it.
+        detail: String,
+    },
+    /// A legacy signature manifest has no layer at all.
+    #[error("signature manifest has no simple-signing layer")]
+    NoSignatureLayer,
+    /// The Rekor entry of a legacy signature is of a kind this verifier does not check (for
+    /// example `rekord`, which early cosign releases wrote).
+    #[error("rekor entry kind {kind} {version} is not supported (hashedrekord 0.0.1 is)")]
+    UnsupportedLogEntryKind {
+        /// The entry's `kind`.
+        kind: String,
+        /// The entry's `apiVersion`.
+        version: String,
+    },
+    /// The simple-signing payload is not JSON, or lacks a required field.
+    #[error("simple-signing payload {detail}")]
+    BadPayload {
+        /// What is wrong.
+        detail: String,
+    },
+    /// The simple-signing payload's `critical.type` is not `cosign container image signature`.
+    #[error("payload type is '{found}', expected 'cosign container image signature'")]
+    PayloadType {
+        /// The type found.
+        found: String,
+    },
+    /// The simple-signing payload names another image.
+    #[error("payload signs image {claimed}, not {expected}")]
+    PayloadDigest {
+        /// The `critical.image.docker-manifest-digest` of the payload.
+        claimed: String,
+        /// The image digest the signature was checked for.
+        expected: Digest,
     },
     /// The upstream verifier returned success without a check this crate requires.
     #[error("the verifier did not perform the {check} check")]
