@@ -1,7 +1,18 @@
-//! The registry auth handshake: `WWW-Authenticate` challenges and token answers
-//! (the distribution spec's token authentication).
+//! The registry auth handshake: `WWW-Authenticate` challenges, token answers (the
+//! distribution spec's token authentication), and what one registry has taught us so far:
+//! tokens per scope, whether it wants basic credentials, where its token realm is.
+//!
+//! Tokens are [`Secret`]s and are never logged; a token is reused for its scope until 90%
+//! of its `expires_in` has passed.
 
 use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::secret::Secret;
 
 /// A parsed `WWW-Authenticate` challenge.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -111,6 +122,80 @@ impl TokenAnswer {
     }
 }
 
+/// A bearer token service learnt from a challenge.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Realm {
+    pub(crate) realm: String,
+    pub(crate) service: Option<String>,
+}
+
+/// What one registry's auth looks like, learnt from its challenges.
+#[derive(Debug, Default)]
+pub(crate) struct AuthState {
+    tokens: Mutex<HashMap<String, (Secret, Instant)>>,
+    basic: AtomicBool,
+    realm: Mutex<Option<Realm>>,
+    /// Bumped whenever the answer to "what do I send" changes, so a request that got a 401
+    /// can tell whether someone else already answered the challenge.
+    generation: AtomicU64,
+    /// One handshake at a time per registry: concurrent 401s share one token fetch.
+    pub(crate) handshake: tokio::sync::Mutex<()>,
+}
+
+impl AuthState {
+    /// A token for `scope` that is still fresh.
+    pub(crate) fn token(&self, scope: &str) -> Option<Secret> {
+        let tokens = self
+            .tokens
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        tokens
+            .get(scope)
+            .filter(|(_, until)| *until > Instant::now())
+            .map(|(t, _)| t.clone())
+    }
+
+    /// Keeps `token` for `scope`, renewed after 90% of `lifetime`.
+    pub(crate) fn store_token(&self, scope: &str, token: Secret, lifetime: Duration) {
+        let until = Instant::now() + lifetime.mul_f64(0.9);
+        self.tokens
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(scope.to_owned(), (token, until));
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// From now on, send basic credentials with every request.
+    pub(crate) fn use_basic(&self) {
+        self.basic.store(true, Ordering::SeqCst);
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    pub(crate) fn basic(&self) -> bool {
+        self.basic.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn remember_realm(&self, realm: Realm) {
+        *self
+            .realm
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(realm);
+    }
+
+    /// The token service, once a challenge named it: new scopes get their token before the
+    /// first request instead of after a 401.
+    pub(crate) fn realm(&self) -> Option<Realm> {
+        self.realm
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,5 +239,26 @@ mod tests {
         assert_eq!(a.lifetime_secs(), 300);
         let b: TokenAnswer = serde_json::from_str(r#"{"token":"t"}"#).unwrap();
         assert_eq!(b.lifetime_secs(), 60);
+        let c: TokenAnswer = serde_json::from_str(r#"{"token":""}"#).unwrap();
+        assert_eq!(c.token(), None);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn tokens_are_renewed_before_they_expire() {
+        let state = AuthState::default();
+        let g = state.generation();
+        state.store_token(
+            "repository:a:pull",
+            Secret::new("t1"),
+            Duration::from_secs(100),
+        );
+        assert_ne!(state.generation(), g);
+        assert_eq!(state.token("repository:a:pull").unwrap().expose(), "t1");
+        assert!(
+            state.token("repository:b:pull").is_none(),
+            "tokens are per scope"
+        );
+        tokio::time::advance(Duration::from_secs(91)).await;
+        assert!(state.token("repository:a:pull").is_none());
     }
 }

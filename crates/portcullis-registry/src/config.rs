@@ -1,97 +1,160 @@
 //! The registries configuration: which registries exist, where their API is, how to reach
-//! them, and their limits. Compatible in spirit with Argo CD Image Updater's `registries.conf`
-//! (same field names and validation messages); see `docs/registries.md`.
+//! them, their credentials and limits. Compatible in spirit with Argo CD Image Updater's
+//! `registries.conf` (same field names, same validation wording); `docs/registries.md` has
+//! the format and every difference.
 //!
-//! Loading is two-phase: a strict wire form (unknown fields are errors) is validated into
-//! [`RegistriesConfig`], and only the validated form travels.
+//! Loading is two-phase: a strict wire form (unknown fields are errors, with line and
+//! column) is validated into [`RegistriesConfig`], and only the validated form travels.
+//! Insecure settings and their checks live in [`danger`].
 
+pub mod danger;
+mod wire;
+
+use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::Deserialize;
-
 use crate::credentials::{CredentialError, CredentialSource};
-use crate::duration::parse_go_duration;
 
-/// Requests per second a registry gets unless configured otherwise (Image Updater's default).
+/// Requests per second for a configured or inferred registry unless `limit` says otherwise
+/// (Image Updater's value for inferred registries).
 pub const DEFAULT_RATE_LIMIT: u32 = 20;
-/// Concurrent requests per registry unless configured otherwise.
+/// Requests per second for the built-in Docker Hub entry (Image Updater's value).
+pub const DOCKER_HUB_RATE_LIMIT: u32 = 10;
+/// Concurrent requests per registry unless `max_concurrent` says otherwise.
 pub const DEFAULT_MAX_CONCURRENT: usize = 8;
-/// Timeout of one request unless configured otherwise.
+/// Timeout of one request unless `timeout` says otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The order a registry returns tags in (Image Updater's `tagsortmode`), used to stop
-/// listing early where it can.
+/// The host images use for Docker Hub.
+const DOCKER_HUB: &str = "docker.io";
+/// Docker Hub's legacy host, the same registry.
+const DOCKER_HUB_LEGACY: &str = "index.docker.io";
+
+/// The order a registry returns tags in (Image Updater's `tagsortmode`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum TagSortMode {
-    /// No order promised (default; written `none` or left out).
+    /// No order promised (written `none`, `""`, or left out).
     #[default]
     Unsorted,
-    /// Newest tags first.
+    /// Newest tags first (`latest-first`).
     LatestFirst,
-    /// Newest tags last.
+    /// Newest tags last (`latest-last`).
     LatestLast,
+}
+
+impl TagSortMode {
+    /// Parses Image Updater's spelling, case-insensitively; `None` for anything else.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name.to_ascii_lowercase().as_str() {
+            "latest-first" => Some(Self::LatestFirst),
+            "latest-last" => Some(Self::LatestLast),
+            "none" | "" => Some(Self::Unsorted),
+            _ => None,
+        }
+    }
+
+    /// The name Image Updater prints: `latest-first`, `latest-last` or `unsorted`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unsorted => "unsorted",
+            Self::LatestFirst => "latest-first",
+            Self::LatestLast => "latest-last",
+        }
+    }
+
+    /// Whether the registry's listing order follows creation time.
+    pub fn is_time_sorted(self) -> bool {
+        matches!(self, Self::LatestFirst | Self::LatestLast)
+    }
+}
+
+impl fmt::Display for TagSortMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where an endpoint's settings came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EndpointOrigin {
+    /// An entry of the registries configuration (or added with [`RegistriesConfig::upsert`]).
+    Configured,
+    /// The built-in Docker Hub entry.
+    BuiltIn,
+    /// Nobody configured this registry: `https://<host>` with defaults.
+    Inferred,
 }
 
 /// One registry: where it is and how to talk to it.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct RegistryEndpoint {
-    /// Human name, for messages.
+    /// Human name, for messages (`name`).
     pub name: String,
-    /// The registry host images name (`ghcr.io`, `localhost:5000`); empty for a default
+    /// What images name the registry by (`prefix`): a host such as `ghcr.io` or
+    /// `localhost:5000`, optionally with a path (`ghcr.io/my-org`); empty for a default
     /// registry configured without one.
     pub prefix: String,
-    /// Base URL of the distribution API, no trailing slash (`https://registry-1.docker.io`).
+    /// Base URL of the distribution API, no trailing slash (`api_url`).
     pub api_url: String,
-    /// Plain HTTP allowed and TLS certificates not verified (see the `danger` notes).
+    /// Plain HTTP allowed and TLS certificates not verified (`insecure`; see [`danger`]).
     pub insecure: bool,
-    /// Whether to ping `/v2/` first (accepted for compatibility; requests work without).
+    /// Image Updater's `ping`; accepted and kept, requests work without it.
     pub ping: bool,
-    /// Whether this is the registry for images without a registry host.
+    /// Whether this registry serves images named without a registry host (`default`).
     pub default: bool,
-    /// Namespace prefixed to single-element paths (`library` on Docker Hub).
+    /// Namespace put in front of single-element paths (`defaultns`, `library` on Docker Hub).
     pub defaultns: Option<String>,
-    /// Where this registry's credentials come from.
+    /// Where this registry's credentials come from (`credentials`).
     pub credentials: Option<CredentialSource>,
-    /// How long resolved credentials stay valid before they are fetched again.
+    /// How long resolved credentials are reused before they are fetched again
+    /// (`credsexpire`); `None` means until the process ends, as in Image Updater.
     pub creds_expire: Option<Duration>,
-    /// Requests per second.
+    /// Requests per second (`limit`).
     pub limit_rps: u32,
-    /// Concurrent requests.
+    /// Concurrent requests (`max_concurrent`).
     pub max_concurrent: usize,
-    /// Tag order.
+    /// Tag order (`tagsortmode`).
     pub tag_sort: TagSortMode,
-    /// Timeout of one request.
+    /// Timeout of one request (`timeout`).
     pub timeout: Duration,
-    /// PEM file with extra CA certificates for this registry.
+    /// PEM file with extra CA certificates for this registry (`ca_file`).
     pub ca_file: Option<PathBuf>,
-    /// Inline PEM with extra CA certificates.
+    /// Inline PEM with extra CA certificates (`ca_data`).
     pub ca_data: Option<String>,
+    /// Where these settings came from.
+    pub origin: EndpointOrigin,
 }
 
 impl RegistryEndpoint {
-    /// The built-in Docker Hub entry.
+    /// The built-in Docker Hub entry: prefix `docker.io`, API `https://registry-1.docker.io`,
+    /// namespace `library`, 10 requests per second.
     pub fn docker_hub() -> Self {
         Self {
             name: "Docker Hub".to_owned(),
-            prefix: "docker.io".to_owned(),
+            prefix: DOCKER_HUB.to_owned(),
             api_url: "https://registry-1.docker.io".to_owned(),
+            ping: true,
             default: true,
             defaultns: Some("library".to_owned()),
-            ..Self::inferred("docker.io")
+            limit_rps: DOCKER_HUB_RATE_LIMIT,
+            origin: EndpointOrigin::BuiltIn,
+            ..Self::inferred(DOCKER_HUB)
         }
     }
 
-    /// The entry assumed for a registry nobody configured: `https://<host>`, defaults.
+    /// The entry assumed for a registry nobody configured: `https://<host>`, 20 requests
+    /// per second, unsorted tags, TLS verified, no credentials.
     pub fn inferred(host: &str) -> Self {
         Self {
             name: host.to_owned(),
             prefix: host.to_owned(),
             api_url: format!("https://{host}"),
             insecure: false,
-            ping: true,
+            ping: false,
             default: false,
             defaultns: None,
             credentials: None,
@@ -102,23 +165,76 @@ impl RegistryEndpoint {
             timeout: DEFAULT_TIMEOUT,
             ca_file: None,
             ca_data: None,
+            origin: EndpointOrigin::Inferred,
         }
     }
 
-    /// A copy that talks plain HTTP to `api_url` (tests, loopback registries).
+    /// A copy with another API URL and `insecure` setting (tests, loopback registries).
     #[must_use]
     pub fn with_api_url(mut self, api_url: &str, insecure: bool) -> Self {
         self.api_url = api_url.trim_end_matches('/').to_owned();
         self.insecure = insecure;
         self
     }
+
+    /// A copy with a credential source.
+    #[must_use]
+    pub fn with_credentials(mut self, source: CredentialSource) -> Self {
+        self.credentials = Some(source);
+        self
+    }
+
+    /// The registry host (with port): the host part of the prefix, else of the API URL.
+    pub fn host(&self) -> &str {
+        let from_prefix = self.prefix.split('/').next().unwrap_or_default();
+        if !from_prefix.is_empty() {
+            return from_prefix;
+        }
+        let rest = self
+            .api_url
+            .split_once("://")
+            .map_or(self.api_url.as_str(), |(_, r)| r);
+        rest.split('/').next().unwrap_or_default()
+    }
+
+    /// Whether this is Docker Hub, whatever it is called.
+    pub fn is_docker_hub(&self) -> bool {
+        let host = self.host();
+        host == DOCKER_HUB
+            || host == DOCKER_HUB_LEGACY
+            || self.api_url == "https://registry-1.docker.io"
+            || self.api_url == "https://index.docker.io"
+    }
+
+    /// For an inferred loopback registry (`localhost:5000`), the advice to configure it for
+    /// plain HTTP, which such registries usually speak; meant for connection errors.
+    pub fn plain_http_hint(&self) -> Option<String> {
+        (self.origin == EndpointOrigin::Inferred && danger::is_loopback_host(self.host())).then(
+            || {
+                format!(
+                    "{host} is a loopback registry and was not configured, so https://{host} was \
+                     assumed; if it speaks plain HTTP, add a registries.conf entry with \
+                     'prefix: {host}', 'api_url: http://{host}' and 'insecure: true'",
+                    host = self.host()
+                )
+            },
+        )
+    }
 }
 
-/// Why a configuration cannot be used. Messages carry Image Updater's wording so people
-/// who know it recognise them, plus the entry and the fix.
+/// Why a registries configuration cannot be used. Messages carry Image Updater's wording
+/// (so people who know it recognise them), the entry, and the fix.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
+    /// The file does not exist.
+    #[error(
+        "cannot read registries configuration {path}: no such file or directory (create it, or point to the right file)"
+    )]
+    NotFound {
+        /// The file.
+        path: PathBuf,
+    },
     /// The file cannot be read.
     #[error("cannot read registries configuration {path}")]
     Read {
@@ -128,30 +244,77 @@ pub enum ConfigError {
         #[source]
         source: std::io::Error,
     },
-    /// YAML syntax or an unknown field; the message has the line and column.
-    #[error("invalid registries configuration: {0}")]
-    Yaml(String),
+    /// YAML syntax, a wrong type, or an unknown field.
+    #[error("{}", yaml_message(origin, *line, *column, message))]
+    Yaml {
+        /// The file, or `registries configuration` for text.
+        origin: String,
+        /// 1-based line, when known.
+        line: Option<u64>,
+        /// 1-based column, when known.
+        column: Option<u64>,
+        /// What the YAML reader said.
+        message: String,
+    },
     /// An entry without `name`.
-    #[error("registry name is missing for entry {index} (every entry needs 'name: ...')")]
+    #[error(
+        "registry name is missing for entry {index} (api_url {api_url}): add 'name: <a name for messages>'"
+    )]
     MissingName {
         /// 1-based entry number.
         index: usize,
+        /// Its `api_url`, to find it (`<none>` when missing too).
+        api_url: String,
     },
     /// An entry without `api_url`.
-    #[error("API URL must be specified for registry {name} (add e.g. 'api_url: https://ghcr.io')")]
+    #[error("API URL must be specified for registry {name}: add e.g. 'api_url: https://ghcr.io'")]
     MissingApiUrl {
         /// The entry.
         name: String,
     },
-    /// An `api_url` that is not http(s).
+    /// An `api_url` that is not an http(s) URL with a host.
     #[error(
-        "API URL '{url}' of registry {name} must start with https:// (or http:// with 'insecure: true')"
+        "API URL '{url}' of registry {name} is not usable: {problem} (write e.g. 'api_url: https://ghcr.io')"
     )]
     BadApiUrl {
         /// The entry.
         name: String,
         /// The URL.
         url: String,
+        /// What is wrong with it.
+        problem: &'static str,
+    },
+    /// A plain-HTTP `api_url` without `insecure: true`.
+    #[error(
+        "API URL '{url}' of registry {name} is plain HTTP: use https://, or add 'insecure: true' to allow HTTP for this registry"
+    )]
+    PlainHttp {
+        /// The entry.
+        name: String,
+        /// The URL.
+        url: String,
+    },
+    /// A `prefix` written as a URL or with spaces.
+    #[error(
+        "prefix '{prefix}' of registry {name} must be how images name the registry, a host with optional port and path such as 'ghcr.io' or 'localhost:5000', without scheme"
+    )]
+    BadPrefix {
+        /// The entry.
+        name: String,
+        /// The prefix.
+        prefix: String,
+    },
+    /// Two entries with the same prefix.
+    #[error(
+        "registries {first} and {second} both have prefix '{prefix}': remove one or give it another prefix"
+    )]
+    DuplicatePrefix {
+        /// The first entry.
+        first: String,
+        /// The second entry.
+        second: String,
+        /// The prefix.
+        prefix: String,
     },
     /// Two entries without prefix.
     #[error(
@@ -165,7 +328,7 @@ pub enum ConfigError {
     },
     /// Two entries marked `default: true`.
     #[error(
-        "cannot set registry {second} as default - only one default registry allowed, currently {first} is default"
+        "cannot set registry {second} as default - only one default registry allowed, currently set to {first}: remove 'default: true' from one of them"
     )]
     TwoDefaults {
         /// The entry already default.
@@ -183,10 +346,8 @@ pub enum ConfigError {
         /// The value.
         mode: String,
     },
-    /// A duration that does not parse.
-    #[error(
-        "invalid {field} '{value}' for registry {name} (write a duration such as 30s, 5m or 1h30m)"
-    )]
+    /// A duration that does not parse or is out of range.
+    #[error("invalid {field} '{value}' for registry {name}: {problem}")]
     Duration {
         /// The entry.
         name: String,
@@ -194,8 +355,10 @@ pub enum ConfigError {
         field: &'static str,
         /// The value.
         value: String,
+        /// What is wrong, and what to write.
+        problem: &'static str,
     },
-    /// A credentials spec that does not parse.
+    /// A `credentials` spec that does not parse.
     #[error("invalid credentials for registry {name}")]
     Credentials {
         /// The entry.
@@ -204,67 +367,45 @@ pub enum ConfigError {
         #[source]
         source: CredentialError,
     },
-    /// Limits that would stop all traffic.
-    #[error("{field} of registry {name} must be at least 1")]
-    ZeroLimit {
+    /// A limit below 1.
+    #[error("{field} of registry {name} is {value}, must be at least 1: {fix}")]
+    Limit {
         /// The entry.
         name: String,
         /// The field.
         field: &'static str,
+        /// The value.
+        value: i64,
+        /// What to write instead.
+        fix: &'static str,
+    },
+    /// `ca_data` without a PEM certificate.
+    #[error(
+        "ca_data does not contain a valid PEM certificate for registry {name}: paste the CA certificate including its -----BEGIN CERTIFICATE----- line"
+    )]
+    CaData {
+        /// The entry.
+        name: String,
+    },
+    /// A `ca_file` that cannot be read or holds no certificate (checked by
+    /// [`RegistriesConfig::load`] only).
+    #[error("CA file {path} of registry {name} {problem}")]
+    CaFile {
+        /// The entry.
+        name: String,
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        problem: &'static str,
     },
 }
 
-/// A boolean as YAML 1.1 writes it too (`yes`/`no`, `on`/`off`), since Image Updater's
-/// examples use `ping: no`.
-#[derive(Debug, Clone, Copy)]
-struct Flag(bool);
-
-impl<'de> Deserialize<'de> for Flag {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Bool(bool),
-            Text(String),
-        }
-        match Raw::deserialize(d)? {
-            Raw::Bool(b) => Ok(Self(b)),
-            Raw::Text(t) => match t.to_ascii_lowercase().as_str() {
-                "yes" | "y" | "on" | "true" => Ok(Self(true)),
-                "no" | "n" | "off" | "false" => Ok(Self(false)),
-                _ => Err(serde::de::Error::custom(format!(
-                    "'{t}' is not a boolean (use true or false)"
-                ))),
-            },
-        }
+fn yaml_message(origin: &str, line: Option<u64>, column: Option<u64>, message: &str) -> String {
+    match (line, column) {
+        (Some(l), Some(c)) => format!("{origin}:{l}:{c}: {message}"),
+        (Some(l), None) => format!("{origin}:{l}: {message}"),
+        _ => format!("{origin}: {message}"),
     }
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct WireFile {
-    #[serde(default)]
-    registries: Vec<WireRegistry>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct WireRegistry {
-    name: Option<String>,
-    prefix: Option<String>,
-    api_url: Option<String>,
-    credentials: Option<String>,
-    credsexpire: Option<String>,
-    default: Option<Flag>,
-    defaultns: Option<String>,
-    insecure: Option<Flag>,
-    ping: Option<Flag>,
-    limit: Option<u32>,
-    tagsortmode: Option<String>,
-    ca_file: Option<PathBuf>,
-    ca_data: Option<String>,
-    max_concurrent: Option<usize>,
-    timeout: Option<String>,
 }
 
 /// The validated registries configuration.
@@ -274,126 +415,33 @@ pub struct RegistriesConfig {
 }
 
 impl RegistriesConfig {
-    /// Reads and validates a file.
+    /// Reads and validates a file; also checks that every `ca_file` of a registry that is
+    /// not insecure can be read and holds a certificate.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_owned(),
-            source,
+        let text = std::fs::read_to_string(path).map_err(|source| {
+            if source.kind() == std::io::ErrorKind::NotFound {
+                ConfigError::NotFound {
+                    path: path.to_owned(),
+                }
+            } else {
+                ConfigError::Read {
+                    path: path.to_owned(),
+                    source,
+                }
+            }
         })?;
-        Self::parse(&text).map_err(|e| match e {
-            ConfigError::Yaml(msg) => ConfigError::Yaml(format!("{}: {msg}", path.display())),
-            other => other,
-        })
+        let config = wire::parse(&text, &path.display().to_string())?;
+        for r in config.registries.iter().filter(|r| !r.insecure) {
+            if let Some(ca) = &r.ca_file {
+                wire::check_ca_file(&r.name, ca)?;
+            }
+        }
+        Ok(config)
     }
 
-    /// Parses and validates YAML text.
+    /// Parses and validates YAML text. No file is read (`ca_file` is not checked).
     pub fn parse(yaml: &str) -> Result<Self, ConfigError> {
-        if yaml.trim().is_empty() {
-            return Ok(Self::default());
-        }
-        let wire: WireFile =
-            serde_saphyr::from_str(yaml).map_err(|e| ConfigError::Yaml(e.to_string()))?;
-        let mut registries = Vec::with_capacity(wire.registries.len());
-        let mut without_prefix: Option<String> = None;
-        let mut default: Option<String> = None;
-        for (i, w) in wire.registries.into_iter().enumerate() {
-            let name = w
-                .name
-                .map(|n| n.trim().to_owned())
-                .filter(|n| !n.is_empty())
-                .ok_or(ConfigError::MissingName { index: i + 1 })?;
-            let api_url = w
-                .api_url
-                .map(|u| u.trim().trim_end_matches('/').to_owned())
-                .filter(|u| !u.is_empty())
-                .ok_or_else(|| ConfigError::MissingApiUrl { name: name.clone() })?;
-            if !(api_url.starts_with("https://") || api_url.starts_with("http://")) {
-                return Err(ConfigError::BadApiUrl { name, url: api_url });
-            }
-            let prefix = w.prefix.unwrap_or_default().trim().to_owned();
-            if prefix.is_empty() {
-                if let Some(first) = &without_prefix {
-                    return Err(ConfigError::TwoWithoutPrefix {
-                        first: first.clone(),
-                        second: name,
-                    });
-                }
-                without_prefix = Some(name.clone());
-            }
-            let tag_sort = match w.tagsortmode.as_deref().unwrap_or("") {
-                "latest-first" => TagSortMode::LatestFirst,
-                "latest-last" => TagSortMode::LatestLast,
-                "none" | "" => TagSortMode::Unsorted,
-                other => {
-                    return Err(ConfigError::TagSortMode {
-                        name,
-                        mode: other.to_owned(),
-                    });
-                }
-            };
-            let duration = |field: &'static str, value: Option<String>| match value {
-                None => Ok(None),
-                Some(v) => parse_go_duration(&v)
-                    .map(Some)
-                    .ok_or(ConfigError::Duration {
-                        name: name.clone(),
-                        field,
-                        value: v,
-                    }),
-            };
-            let creds_expire = duration("credsexpire", w.credsexpire)?;
-            let timeout = duration("timeout", w.timeout)?.unwrap_or(DEFAULT_TIMEOUT);
-            let credentials = w
-                .credentials
-                .map(|c| CredentialSource::parse(&c, false))
-                .transpose()
-                .map_err(|source| ConfigError::Credentials {
-                    name: name.clone(),
-                    source,
-                })?;
-            let is_default = w.default.is_some_and(|f| f.0);
-            if is_default {
-                if let Some(first) = &default {
-                    return Err(ConfigError::TwoDefaults {
-                        first: first.clone(),
-                        second: name,
-                    });
-                }
-                default = Some(name.clone());
-            }
-            let limit_rps = w.limit.unwrap_or(DEFAULT_RATE_LIMIT);
-            if limit_rps == 0 {
-                return Err(ConfigError::ZeroLimit {
-                    name,
-                    field: "limit",
-                });
-            }
-            let max_concurrent = w.max_concurrent.unwrap_or(DEFAULT_MAX_CONCURRENT);
-            if max_concurrent == 0 {
-                return Err(ConfigError::ZeroLimit {
-                    name,
-                    field: "max_concurrent",
-                });
-            }
-            registries.push(RegistryEndpoint {
-                name,
-                prefix,
-                api_url,
-                insecure: w.insecure.is_some_and(|f| f.0),
-                ping: w.ping.is_none_or(|f| f.0),
-                default: is_default,
-                defaultns: w.defaultns.filter(|n| !n.is_empty()),
-                credentials,
-                creds_expire,
-                limit_rps,
-                max_concurrent,
-                tag_sort,
-                timeout,
-                ca_file: w.ca_file,
-                ca_data: w.ca_data,
-            });
-        }
-        Ok(Self { registries })
+        wire::parse(yaml, "registries configuration")
     }
 
     /// The configured entries, in file order.
@@ -401,104 +449,81 @@ impl RegistriesConfig {
         &self.registries
     }
 
-    /// Adds or replaces the entry for `endpoint.prefix` (used by the CLI and tests).
-    pub fn upsert(&mut self, endpoint: RegistryEndpoint) {
+    /// Adds `endpoint`, replacing an entry with the same prefix (CLI flags, tests). An
+    /// endpoint marked default takes that role from any other entry.
+    pub fn upsert(&mut self, mut endpoint: RegistryEndpoint) {
+        endpoint.origin = EndpointOrigin::Configured;
+        if endpoint.default {
+            for r in &mut self.registries {
+                r.default = false;
+            }
+        }
         self.registries.retain(|r| r.prefix != endpoint.prefix);
         self.registries.push(endpoint);
     }
 
-    /// The registry that serves images on `host`.
+    /// The registry for images named without a registry host: the entry marked `default`,
+    /// else the entry without prefix, else built-in Docker Hub.
+    pub fn default_endpoint(&self) -> RegistryEndpoint {
+        self.registries
+            .iter()
+            .find(|r| r.default)
+            .or_else(|| self.registries.iter().find(|r| r.prefix.is_empty()))
+            .cloned()
+            .unwrap_or_else(RegistryEndpoint::docker_hub)
+    }
+
+    /// The registry that serves images on `host` (`ghcr.io`, `localhost:5000`).
     ///
-    /// An entry whose prefix is `host`; for `""` and `docker.io` (where images without a
-    /// registry host go), else the entry marked `default` or without prefix, else built-in
-    /// Docker Hub; for any other host, an inferred `https://<host>` entry.
+    /// `""` gives [`Self::default_endpoint`]. Otherwise the entry whose prefix is `host`
+    /// (case-insensitive); for `docker.io` (where images without a host are normalised to)
+    /// the default endpoint when no entry names `docker.io`; for any other host an inferred
+    /// `https://<host>` entry. Entries whose prefix has a path (`ghcr.io/org`) are only
+    /// found by [`Self::endpoint_for_image`].
     pub fn endpoint_for(&self, host: &str) -> RegistryEndpoint {
-        if !host.is_empty()
-            && let Some(r) = self.registries.iter().find(|r| r.prefix == host)
-        {
+        self.endpoint_for_image(host, "")
+    }
+
+    /// The registry that serves the image `host/path`: like [`Self::endpoint_for`], and an
+    /// entry whose prefix has a path (`ghcr.io/my-org`) wins when `host/path` starts with
+    /// it at a `/` boundary; the longest such prefix wins.
+    pub fn endpoint_for_image(&self, host: &str, path: &str) -> RegistryEndpoint {
+        let host = normalise_host(host);
+        if host.is_empty() {
+            return self.default_endpoint();
+        }
+        let full = if path.is_empty() {
+            host.clone()
+        } else {
+            format!("{host}/{}", path.trim_matches('/'))
+        };
+        let best = self
+            .registries
+            .iter()
+            .filter(|r| !r.prefix.is_empty())
+            .filter(|r| {
+                let p = normalise_host(&r.prefix);
+                full == p || full.starts_with(&format!("{p}/"))
+            })
+            .max_by_key(|r| r.prefix.len());
+        if let Some(r) = best {
             return r.clone();
         }
-        if host.is_empty() || host == "docker.io" {
-            if let Some(r) = self
-                .registries
-                .iter()
-                .find(|r| r.default)
-                .or_else(|| self.registries.iter().find(|r| r.prefix.is_empty()))
-            {
-                return r.clone();
-            }
-            return RegistryEndpoint::docker_hub();
+        if host == DOCKER_HUB {
+            return self.default_endpoint();
         }
-        RegistryEndpoint::inferred(host)
+        RegistryEndpoint::inferred(&host)
+    }
+}
+
+/// Lower-cases and maps Docker Hub's legacy host to `docker.io`.
+fn normalise_host(prefix: &str) -> String {
+    let lower = prefix.trim().trim_end_matches('/').to_ascii_lowercase();
+    match lower.strip_prefix(DOCKER_HUB_LEGACY) {
+        Some(rest) if rest.is_empty() || rest.starts_with('/') => format!("{DOCKER_HUB}{rest}"),
+        _ => lower,
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_fields_and_defaults() {
-        let c = RegistriesConfig::parse(
-            "registries:\n- name: GHCR\n  prefix: ghcr.io\n  api_url: https://ghcr.io/\n  ping: no\n  limit: 5\n  credsexpire: 1h30m\n  tagsortmode: latest-first\n  credentials: env:GHCR_CREDS\n",
-        )
-        .unwrap();
-        let r = c.endpoint_for("ghcr.io");
-        assert_eq!(r.api_url, "https://ghcr.io");
-        assert!(!r.ping);
-        assert_eq!(r.limit_rps, 5);
-        assert_eq!(r.creds_expire, Some(Duration::from_secs(5400)));
-        assert_eq!(r.tag_sort, TagSortMode::LatestFirst);
-        assert_eq!(r.max_concurrent, DEFAULT_MAX_CONCURRENT);
-        assert!(r.credentials.is_some());
-    }
-
-    #[test]
-    fn unknown_fields_are_errors_with_a_location() {
-        let err =
-            RegistriesConfig::parse("registries:\n- name: X\n  api_url: https://x\n  apiurl: y\n")
-                .unwrap_err()
-                .to_string();
-        assert!(err.contains("apiurl"), "{err}");
-        assert!(err.contains('4') || err.contains("line"), "{err}");
-    }
-
-    #[test]
-    fn docker_hub_and_inference() {
-        let c = RegistriesConfig::default();
-        assert_eq!(c.endpoint_for("").api_url, "https://registry-1.docker.io");
-        assert_eq!(
-            c.endpoint_for("docker.io").defaultns.as_deref(),
-            Some("library")
-        );
-        let inferred = c.endpoint_for("quay.io");
-        assert_eq!(inferred.api_url, "https://quay.io");
-        assert!(!inferred.insecure);
-    }
-
-    #[test]
-    fn a_configured_default_takes_docker_hub_images() {
-        let c = RegistriesConfig::parse(
-            "registries:\n- name: Mirror\n  prefix: mirror.local\n  api_url: https://mirror.local\n  default: true\n",
-        )
-        .unwrap();
-        assert_eq!(c.endpoint_for("").name, "Mirror");
-        assert_eq!(c.endpoint_for("docker.io").name, "Mirror");
-    }
-
-    #[test]
-    fn bad_values_name_the_entry() {
-        let e =
-            RegistriesConfig::parse("registries:\n- name: A\n  api_url: ftp://a\n").unwrap_err();
-        assert!(e.to_string().contains("registry A"), "{e}");
-        let e = RegistriesConfig::parse(
-            "registries:\n- name: A\n  api_url: https://a\n  credsexpire: 5d\n",
-        )
-        .unwrap_err();
-        assert!(e.to_string().contains("credsexpire '5d'"), "{e}");
-        let e =
-            RegistriesConfig::parse("registries:\n- name: A\n  api_url: https://a\n  limit: 0\n")
-                .unwrap_err();
-        assert!(e.to_string().contains("at least 1"), "{e}");
-    }
-}
+mod tests;

@@ -1,17 +1,22 @@
 //! Per-registry limits: a token bucket for requests per second and a semaphore for
 //! concurrent requests. The bucket is hand-written (a dozen lines) rather than taken from a
 //! rate-limiting crate so that every request kind shares it, it runs on tokio's clock
-//! (pausable in tests), and a `429 Retry-After` can push the whole registry back at once.
+//! (pausable in tests), and a `429 Retry-After` can push the whole registry back at once
+//! (`governor` has no "pause everyone until" and runs on its own clock).
+//!
+//! A permit is held until the response body has been read, so `max_concurrent` bounds
+//! requests in flight, not just requests being started.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{Mutex, Semaphore, SemaphorePermit};
+use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
 #[derive(Debug)]
 pub(crate) struct Limits {
     bucket: Mutex<Bucket>,
-    concurrent: Semaphore,
+    concurrent: Arc<Semaphore>,
 }
 
 #[derive(Debug)]
@@ -35,13 +40,13 @@ impl Limits {
                 last: Instant::now(),
                 paused_until: None,
             }),
-            concurrent: Semaphore::new(max_concurrent.max(1)),
+            concurrent: Arc::new(Semaphore::new(max_concurrent.max(1))),
         }
     }
 
     /// Waits for a concurrency slot and a rate token; the permit frees the slot on drop.
-    pub(crate) async fn acquire(&self) -> Option<SemaphorePermit<'_>> {
-        let permit = self.concurrent.acquire().await.ok()?;
+    pub(crate) async fn acquire(&self) -> Option<OwnedSemaphorePermit> {
+        let permit = self.concurrent.clone().acquire_owned().await.ok()?;
         loop {
             let wait = {
                 let mut b = self.bucket.lock().await;
@@ -89,6 +94,17 @@ mod tests {
         let elapsed = start.elapsed();
         assert!(elapsed >= Duration::from_millis(1900), "{elapsed:?}");
         assert!(elapsed <= Duration::from_millis(2100), "{elapsed:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn concurrency_is_bounded_while_permits_are_held() {
+        let l = Limits::new(1000, 2);
+        let a = l.acquire().await.unwrap();
+        let _b = l.acquire().await.unwrap();
+        let third = tokio::time::timeout(Duration::from_secs(1), l.acquire()).await;
+        assert!(third.is_err(), "a third request waits for a slot");
+        drop(a);
+        assert!(l.acquire().await.is_some());
     }
 
     #[tokio::test(start_paused = true)]

@@ -5,6 +5,7 @@
 use jiff::Timestamp;
 use portcullis_image::{Digest, Platform};
 use serde::Deserialize;
+use sha2::Digest as _;
 
 /// OCI image manifest.
 pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
@@ -44,8 +45,9 @@ struct RawPlatform {
     variant: Option<String>,
 }
 
-/// A manifest document, classified.
-#[derive(Debug)]
+/// A manifest document, classified. (Referrers, when they come, are indexes too: the
+/// artifact entries will need `artifactType` and `annotations` added here.)
+#[derive(Clone, Debug)]
 pub(crate) enum Document {
     /// An image manifest with its config digest.
     Image { config: Digest },
@@ -92,6 +94,34 @@ pub(crate) fn parse_manifest(body: &[u8], content_type: Option<&str>) -> Result<
     }
 }
 
+/// The digest of `body` in the algorithm of `like` (`sha256` or `sha512`); `None` for an
+/// algorithm we cannot compute.
+pub(crate) fn digest_like(body: &[u8], like: &Digest) -> Option<Digest> {
+    let hex = match like.algorithm() {
+        "sha256" => hex(&sha2::Sha256::digest(body)),
+        "sha512" => hex(&sha2::Sha512::digest(body)),
+        _ => return None,
+    };
+    format!("{}:{hex}", like.algorithm()).parse().ok()
+}
+
+/// The sha256 digest of `body`.
+pub(crate) fn sha256_of(body: &[u8]) -> Digest {
+    let hex = hex(&sha2::Sha256::digest(body));
+    // 64 lower-case hex digits always make a valid digest.
+    Digest::from_sha256_hex(&hex).unwrap_or_else(|_| unreachable!("sha256 hex is always valid"))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
 #[derive(Debug, Deserialize)]
 struct RawConfig {
     created: Option<String>,
@@ -135,6 +165,23 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn digests_in_the_algorithm_asked_for() {
+        let sha256: Digest = D.parse().unwrap();
+        assert_eq!(
+            digest_like(b"", &sha256).unwrap().as_str(),
+            "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+        assert_eq!(sha256_of(b""), digest_like(b"", &sha256).unwrap());
+        let sha512: Digest = format!("sha512:{}", "0".repeat(128)).parse().unwrap();
+        assert!(
+            digest_like(b"x", &sha512)
+                .unwrap()
+                .as_str()
+                .starts_with("sha512:")
+        );
     }
 
     #[test]

@@ -2,8 +2,10 @@
 //!
 //! Owns: locating the shared third-party test data (`PORTCULLIS_TESTDATA`) and the Argo CD
 //! Image Updater compatibility cases in it; a real `docker-registry` on loopback
-//! ([`TestRegistry`]) and pushing images to it ([`Pusher`]); small spec-following HTTP
-//! endpoints for what that registry lacks ([`fakes`]).
+//! ([`TestRegistry`], plain or behind htpasswd) and pushing images to it through the
+//! distribution API ([`Pusher`]); small spec-following HTTP endpoints for what that registry
+//! lacks or no honest registry does ([`fakes`]: `Link` pagination, `429`, a bearer-token
+//! front, garbage, truncated and silent servers).
 //!
 //! Must not: be a dependency of anything but tests and benches. Missing tools or data make
 //! it panic with the fix, never skip.
@@ -18,6 +20,7 @@ pub mod registry;
 pub mod testdata;
 
 pub use compat::{case_id, compat_cases, compat_cases_if_present};
+pub use fakes::{FakeServer, Paging};
 pub use push::{ImageSpec, Pusher, sha256};
 pub use registry::{TestRegistry, free_port};
 pub use testdata::testdata_dir;

@@ -1,4 +1,8 @@
-//! Pushing images through the distribution API: blobs, OCI manifests, image indexes, tags.
+//! Pushing images through the distribution API (reqwest): blobs (monolithic upload), image
+//! configs with `created`/`os`/`architecture`/`variant`, OCI manifests, image indexes, tags,
+//! retags and deletes. Everything panics on failure: a test that cannot set up must fail.
+
+use std::collections::HashSet;
 
 use base64::Engine;
 use serde_json::json;
@@ -6,26 +10,59 @@ use sha2::{Digest as _, Sha256};
 
 const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+const OCI_CONFIG: &str = "application/vnd.oci.image.config.v1+json";
+const OCI_LAYER: &str = "application/vnd.oci.image.layer.v1.tar";
+const ACCEPT_MANIFESTS: &str = "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docker.distribution.manifest.v2+json";
 
 /// What to build an image from.
 #[derive(Clone, Debug)]
 pub struct ImageSpec {
-    /// Config `created` (RFC 3339), or none.
+    /// Config `created` (RFC 3339, or anything, to test bad dates), or none.
     pub created: Option<String>,
     /// `os/arch[/variant]`.
     pub platform: String,
-    /// Layer content (one small layer); vary it to get distinct digests.
-    pub content: String,
+    /// Layer contents; vary them (or `created`) to get distinct digests.
+    pub layers: Vec<Vec<u8>>,
 }
 
 impl ImageSpec {
-    /// A linux/amd64 image created at `created`, with `content` as its layer.
+    /// A linux/amd64 image created at `created`, with one layer holding `content`.
     pub fn new(created: &str, content: &str) -> Self {
         Self {
             created: Some(created.to_owned()),
             platform: "linux/amd64".to_owned(),
-            content: content.to_owned(),
+            layers: vec![content.as_bytes().to_vec()],
         }
+    }
+
+    /// The same image for another platform (`linux/arm64/v8`).
+    #[must_use]
+    pub fn on(mut self, platform: &str) -> Self {
+        self.platform = platform.to_owned();
+        self
+    }
+
+    fn platform_json(&self) -> serde_json::Value {
+        let mut parts = self.platform.split('/');
+        let mut p = json!({
+            "os": parts.next().unwrap_or("linux"),
+            "architecture": parts.next().unwrap_or("amd64"),
+        });
+        if let Some(v) = parts.next() {
+            p["variant"] = json!(v);
+        }
+        p
+    }
+
+    /// The image config JSON.
+    pub fn config_json(&self, layer_digests: &[String]) -> Vec<u8> {
+        let mut config = self.platform_json();
+        config["rootfs"] = json!({"type": "layers", "diff_ids": layer_digests});
+        config["config"] = json!({});
+        if let Some(c) = &self.created {
+            config["created"] = json!(c);
+        }
+        serde_json::to_vec(&config).expect("config JSON")
     }
 }
 
@@ -69,20 +106,9 @@ impl Pusher {
         }
     }
 
-    /// Uploads a blob (monolithic: POST then PUT with the digest); returns its digest.
+    /// Uploads a blob monolithically (`POST` an upload, `PUT ?digest=`); returns its digest.
     pub async fn push_blob(&self, repo: &str, bytes: &[u8]) -> String {
         let digest = sha256(bytes);
-        let head = self
-            .req(
-                reqwest::Method::HEAD,
-                &format!("{}/v2/{repo}/blobs/{digest}", self.base),
-            )
-            .send()
-            .await
-            .expect("HEAD blob");
-        if head.status().is_success() {
-            return digest;
-        }
         let start = self
             .req(
                 reqwest::Method::POST,
@@ -90,18 +116,18 @@ impl Pusher {
             )
             .send()
             .await
-            .expect("start upload");
+            .expect("POST blob upload");
         assert_eq!(
             start.status().as_u16(),
             202,
-            "upload start: {}",
+            "upload start in {repo}: {}",
             start.status()
         );
         let location = start
             .headers()
             .get("location")
             .and_then(|l| l.to_str().ok())
-            .expect("upload location")
+            .expect("upload Location header")
             .to_owned();
         let url = if location.starts_with("http") {
             location
@@ -116,7 +142,12 @@ impl Pusher {
             .send()
             .await
             .expect("PUT blob");
-        assert_eq!(put.status().as_u16(), 201, "blob PUT: {}", put.status());
+        assert_eq!(
+            put.status().as_u16(),
+            201,
+            "blob PUT in {repo}: {}",
+            put.status()
+        );
         digest
     }
 
@@ -147,44 +178,71 @@ impl Pusher {
         sha256(body)
     }
 
-    /// Builds the manifest for `spec` (pushing its config and layer) without tagging it.
+    /// Pushes the config and layers of `spec` and returns its (untagged) OCI manifest.
     pub async fn image_manifest(&self, repo: &str, spec: &ImageSpec) -> Vec<u8> {
-        let mut parts = spec.platform.split('/');
-        let os = parts.next().unwrap_or("linux");
-        let arch = parts.next().unwrap_or("amd64");
-        let variant = parts.next();
-        let layer = spec.content.as_bytes().to_vec();
-        let layer_digest = self.push_blob(repo, &layer).await;
-        let mut config = json!({
-            "architecture": arch,
-            "os": os,
-            "rootfs": {"type": "layers", "diff_ids": [layer_digest]},
-            "config": {}
-        });
-        if let Some(c) = &spec.created {
-            config["created"] = json!(c);
+        let mut pushed = HashSet::new();
+        self.image_manifest_sharing(repo, spec, &mut pushed).await
+    }
+
+    /// Like [`Pusher::image_manifest`], skipping layers already in `pushed`.
+    async fn image_manifest_sharing(
+        &self,
+        repo: &str,
+        spec: &ImageSpec,
+        pushed: &mut HashSet<String>,
+    ) -> Vec<u8> {
+        let mut layers = Vec::new();
+        for layer in &spec.layers {
+            let digest = sha256(layer);
+            if pushed.insert(digest.clone()) {
+                self.push_blob(repo, layer).await;
+            }
+            layers.push(json!({"mediaType": OCI_LAYER, "digest": digest, "size": layer.len()}));
         }
-        if let Some(v) = variant {
-            config["variant"] = json!(v);
-        }
-        let config = serde_json::to_vec(&config).expect("config JSON");
+        let layer_digests: Vec<String> = spec.layers.iter().map(|l| sha256(l)).collect();
+        let config = spec.config_json(&layer_digests);
         let config_digest = self.push_blob(repo, &config).await;
         serde_json::to_vec(&json!({
             "schemaVersion": 2,
             "mediaType": OCI_MANIFEST,
-            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": config.len()},
-            "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": layer_digest, "size": layer.len()}]
+            "config": {"mediaType": OCI_CONFIG, "digest": config_digest, "size": config.len()},
+            "layers": layers,
         }))
         .expect("manifest JSON")
     }
 
-    /// Pushes a one-layer image and tags it; returns the manifest digest.
+    /// Pushes an image (config, layers, OCI manifest) and tags it; returns the manifest
+    /// digest.
     pub async fn push_image(&self, repo: &str, tag: &str, spec: &ImageSpec) -> String {
         let manifest = self.image_manifest(repo, spec).await;
         self.push_manifest(repo, tag, OCI_MANIFEST, &manifest).await
     }
 
-    /// Pushes an image index over per-platform images and tags it; returns
+    /// Pushes one image per `(tag, spec)`, uploading each distinct layer once: per image one
+    /// config upload and one manifest `PUT`. Returns the digests in order.
+    pub async fn push_images(&self, repo: &str, images: &[(String, ImageSpec)]) -> Vec<String> {
+        let mut pushed = HashSet::new();
+        let mut digests = Vec::with_capacity(images.len());
+        for (tag, spec) in images {
+            let manifest = self.image_manifest_sharing(repo, spec, &mut pushed).await;
+            digests.push(self.push_manifest(repo, tag, OCI_MANIFEST, &manifest).await);
+        }
+        digests
+    }
+
+    /// Tags one image under every name in `names` (blobs pushed once, one manifest `PUT` per
+    /// tag): all the tags share one digest, which is returned.
+    pub async fn push_many_tags(&self, repo: &str, spec: &ImageSpec, names: &[String]) -> String {
+        let manifest = self.image_manifest(repo, spec).await;
+        let digest = sha256(&manifest);
+        for name in names {
+            self.push_manifest(repo, name, OCI_MANIFEST, &manifest)
+                .await;
+        }
+        digest
+    }
+
+    /// Pushes per-platform images and an OCI index over them, tagged `tag`; returns
     /// `(index digest, [(platform, manifest digest)])`.
     pub async fn push_index(
         &self,
@@ -192,41 +250,93 @@ impl Pusher {
         tag: &str,
         specs: &[ImageSpec],
     ) -> (String, Vec<(String, String)>) {
-        let mut entries = Vec::new();
         let mut children = Vec::new();
         for spec in specs {
             let m = self.image_manifest(repo, spec).await;
             let digest = self
                 .push_manifest(repo, &sha256(&m), OCI_MANIFEST, &m)
                 .await;
-            let mut parts = spec.platform.split('/');
-            let mut platform = json!({"os": parts.next().unwrap_or("linux"), "architecture": parts.next().unwrap_or("amd64")});
-            if let Some(v) = parts.next() {
-                platform["variant"] = json!(v);
-            }
-            entries.push(json!({"mediaType": OCI_MANIFEST, "digest": digest, "size": m.len(), "platform": platform}));
             children.push((spec.platform.clone(), digest));
         }
+        let refs: Vec<(&str, &str)> = children
+            .iter()
+            .map(|(p, d)| (p.as_str(), d.as_str()))
+            .collect();
+        (self.push_index_of(repo, tag, &refs).await, children)
+    }
+
+    /// Pushes an OCI index over manifests already in `repo`, `[(platform, digest)]` in
+    /// index order (`platform` as `os/arch[/variant]`, or `unknown/unknown` for an
+    /// attestation entry); returns the index digest.
+    pub async fn push_index_of(&self, repo: &str, tag: &str, entries: &[(&str, &str)]) -> String {
+        let mut manifests = Vec::new();
+        for (platform, digest) in entries {
+            let size = self.manifest(repo, digest).await.1.len();
+            let platform = ImageSpec {
+                created: None,
+                platform: (*platform).to_owned(),
+                layers: vec![],
+            }
+            .platform_json();
+            manifests.push(json!({"mediaType": OCI_MANIFEST, "digest": digest, "size": size, "platform": platform}));
+        }
         let index = serde_json::to_vec(
-            &json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": entries}),
+            &json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": manifests}),
         )
         .expect("index JSON");
+        self.push_manifest(repo, tag, OCI_INDEX, &index).await
+    }
+
+    /// A stored manifest: `(media type, body)`.
+    pub async fn manifest(&self, repo: &str, reference: &str) -> (String, Vec<u8>) {
+        let resp = self
+            .req(
+                reqwest::Method::GET,
+                &format!("{}/v2/{repo}/manifests/{reference}", self.base),
+            )
+            .header("accept", ACCEPT_MANIFESTS)
+            .send()
+            .await
+            .expect("GET manifest");
+        assert_eq!(
+            resp.status().as_u16(),
+            200,
+            "GET manifest {repo}@{reference}: {}",
+            resp.status()
+        );
+        let media_type = resp
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or(OCI_MANIFEST)
+            .to_owned();
         (
-            self.push_manifest(repo, tag, OCI_INDEX, &index).await,
-            children,
+            media_type,
+            resp.bytes().await.expect("manifest body").to_vec(),
         )
     }
 
-    /// Tags one image `n` times (`1.0.0` … as `0.<i/100>.<i%100>`-style semver tags made by
-    /// `name`): one manifest upload per tag, blobs shared.
-    pub async fn push_many_tags(&self, repo: &str, spec: &ImageSpec, names: &[String]) -> String {
-        let manifest = self.image_manifest(repo, spec).await;
-        let mut digest = String::new();
-        for name in names {
-            digest = self
-                .push_manifest(repo, name, OCI_MANIFEST, &manifest)
-                .await;
-        }
-        digest
+    /// Points `tag` at the manifest `digest` already in `repo` (moving the tag if it exists).
+    pub async fn retag(&self, repo: &str, tag: &str, digest: &str) {
+        let (media_type, body) = self.manifest(repo, digest).await;
+        self.push_manifest(repo, tag, &media_type, &body).await;
+    }
+
+    /// Deletes the manifest `digest` (and so every tag on it).
+    pub async fn delete_manifest(&self, repo: &str, digest: &str) {
+        let resp = self
+            .req(
+                reqwest::Method::DELETE,
+                &format!("{}/v2/{repo}/manifests/{digest}", self.base),
+            )
+            .send()
+            .await
+            .expect("DELETE manifest");
+        assert_eq!(
+            resp.status().as_u16(),
+            202,
+            "DELETE {repo}@{digest}: {}",
+            resp.status()
+        );
     }
 }

@@ -67,12 +67,13 @@ async fn populate(reg: &TestRegistry, layout: Layout) {
                     }
                 }
                 Layout::Distinct => {
-                    // One shared layer; a distinct `created` gives each config (and so each
-                    // manifest) its own digest.
+                    // One layer per repository; a distinct `created` gives each config
+                    // (and so each manifest) its own digest.
+                    let layer = format!("repo{r}-layer");
                     let images: Vec<(String, ImageSpec)> = (0..TAGS_PER_REPOSITORY)
                         .map(|t| {
                             let created = format!("2026-02-01T00:{:02}:{:02}Z", t / 60, t % 60);
-                            (format!("1.{t}.0"), ImageSpec::new(&created, "shared-layer"))
+                            (format!("1.{t}.0"), ImageSpec::new(&created, &layer))
                         })
                         .collect();
                     push.push_images(&repo, &images).await;

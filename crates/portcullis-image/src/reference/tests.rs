@@ -207,7 +207,11 @@ mod prop {
             proptest::option::of("[a-f0-9]{64}"),
         )
             .prop_map(|(reg, path, tag, digest)| {
-                let mut s = format!("{reg}{}", path.join("/"));
+                // Without a registry, a first element with a '.' would read as a host
+                // (Docker's rule); give such paths a plain first element.
+                let needs_owner = reg.is_empty() && path[0].contains('.');
+                let owner = if needs_owner { "acme/" } else { "" };
+                let mut s = format!("{reg}{owner}{}", path.join("/"));
                 if let Some(t) = tag {
                     s.push(':');
                     s.push_str(&t);
