@@ -87,7 +87,11 @@ YAML
 
 run() {
   echo
-  printf '$ portcullis test'; printf ' %q' "$@"; echo
+  printf '$ portcullis test'
+  for a in "$@"; do
+    if [[ $a =~ [^A-Za-z0-9_./:=@-] ]]; then printf " '%s'" "$a"; else printf ' %s' "$a"; fi
+  done
+  echo
   "$bin" test "$@" --registries-conf "$work/registries.conf" || echo "(exit $?)"
 }
 
