@@ -279,6 +279,40 @@ async fn against_the_real_registry() {
         "{out}"
     );
 
+    let o = portcullis(&[
+        "test",
+        &image,
+        "--update-strategy",
+        "alphabetical",
+        "--registries-conf",
+        &conf,
+        "--output",
+        "json",
+    ]);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["strategy"], "alphabetical");
+    assert_eq!(
+        v["selected"]["tag"], "latest",
+        "lexically last of 1.0.0 … 2.0.0, latest"
+    );
+
+    let o = portcullis(&[
+        "test",
+        &image,
+        "--allow-tags",
+        "regexp:^1\\.",
+        "--ignore-tags",
+        "1.2.*",
+        "--registries-conf",
+        &conf,
+        "--output",
+        "json",
+    ]);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["selected"]["tag"], "1.1.0");
+    assert_eq!(v["filtered"]["allow_tags"], 2, "2.0.0 and latest");
+    assert_eq!(v["filtered"]["ignore_tags"], 1, "1.2.0");
+
     let plain = portcullis(&["test", &image]);
     assert_eq!(
         plain.status.code(),
