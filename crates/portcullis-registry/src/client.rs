@@ -186,7 +186,7 @@ impl RegistryClient {
             .collect()
     }
 
-    fn registry(&self, repository: &Repository) -> Result<Arc<Registry>, RegistryError> {
+    pub(crate) fn registry(&self, repository: &Repository) -> Result<Arc<Registry>, RegistryError> {
         let host = repository.registry();
         let mut regs = self
             .inner
@@ -202,7 +202,7 @@ impl RegistryClient {
     }
 
     /// The repository path as the registry's API names it (`defaultns` applied).
-    fn api_path(reg: &Registry, repository: &Repository) -> String {
+    pub(crate) fn api_path(reg: &Registry, repository: &Repository) -> String {
         let path = repository.path();
         match &reg.endpoint.defaultns {
             Some(ns) if !path.contains('/') => format!("{ns}/{path}"),
@@ -210,7 +210,7 @@ impl RegistryClient {
         }
     }
 
-    async fn send(
+    pub(crate) async fn send(
         &self,
         reg: &Registry,
         req: Request<'_>,
@@ -591,7 +591,7 @@ fn choose<'a>(
     })
 }
 
-fn announced_digest(headers: &reqwest::header::HeaderMap) -> Option<Digest> {
+pub(crate) fn announced_digest(headers: &reqwest::header::HeaderMap) -> Option<Digest> {
     headers
         .get("docker-content-digest")
         .and_then(|v| v.to_str().ok())
@@ -605,7 +605,7 @@ fn content_type(headers: &reqwest::header::HeaderMap) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn check_digest(
+pub(crate) fn check_digest(
     reg: &Registry,
     path: &str,
     body: &[u8],

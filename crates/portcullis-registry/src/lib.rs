@@ -4,8 +4,9 @@
 //! [`secret`]), and every HTTP exchange with a registry ([`RegistryClient`]): auth
 //! (anonymous, basic, the bearer token flow), tag listing with pagination, manifests and
 //! image indexes, config blobs, per-registry rate limits and concurrency, `429`/`5xx`
-//! handling, request accounting per cycle ([`RequestStats`]), and caches (tag lists and tag
-//! digests per cycle; manifests and creation dates by digest).
+//! handling, request accounting per cycle ([`RequestStats`]), caches (tag lists and tag
+//! digests per cycle; manifests and creation dates by digest), and fetching legacy cosign
+//! signatures (`sha256-<hex>.sig` manifests and their layers, [`SignatureLayer`]).
 //!
 //! Must not: decide policy. It answers "what is there" (tags, digests, dates) and leaves
 //! "what should we move to" to `portcullis-policy`. Insecure switches live in `danger`.
@@ -35,6 +36,7 @@ mod duration;
 mod error;
 mod limits;
 mod manifest;
+mod signatures;
 mod stats;
 mod tags;
 mod transport;
@@ -49,4 +51,5 @@ pub use credentials::{CredentialError, CredentialSource, CredentialStore, Creden
 pub use error::{AuthFailure, RegistryError};
 pub use manifest::{DOCKER_LIST, DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST};
 pub use secret::Secret;
+pub use signatures::{SIMPLE_SIGNING, SignatureLayer, signature_tag};
 pub use stats::{RegistryStats, RequestStats};

@@ -5,7 +5,7 @@
 //! ([`TestRegistry`], plain or behind htpasswd) and pushing images to it through the
 //! distribution API ([`Pusher`]); small spec-following HTTP endpoints for what that registry
 //! lacks or no honest registry does ([`fakes`]: `Link` pagination, `429`, a bearer-token
-//! front, garbage, truncated and silent servers).
+//! front, garbage, truncated and silent servers); throwaway keys ([`keys`]).
 //!
 //! Must not: be a dependency of anything but tests and benches. Missing tools or data make
 //! it panic with the fix, never skip.
@@ -15,12 +15,14 @@
 
 pub mod compat;
 pub mod fakes;
+pub mod keys;
 pub mod push;
 pub mod registry;
 pub mod testdata;
 
 pub use compat::{case_id, compat_cases, compat_cases_if_present};
 pub use fakes::{FakeServer, Paging};
+pub use keys::fresh_p256_public_key;
 pub use push::{ImageSpec, Pusher, sha256};
 pub use registry::{TestRegistry, free_port};
 pub use testdata::testdata_dir;

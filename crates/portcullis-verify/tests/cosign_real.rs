@@ -194,7 +194,7 @@ fn policy(case: &Case, insecure: Insecure) -> Result<Option<BundlePolicy>, Strin
                     "{}; using a freshly generated P-256 key instead",
                     missing(e)
                 );
-                fresh_p256_public_key()
+                portcullis_testkit::fresh_p256_public_key()
             }
             Err(e) => return Err(missing(e)),
         };
@@ -439,26 +439,4 @@ proptest! {
         );
         prop_assert!(outcome.is_err(), "a mutated layer verified");
     }
-}
-
-/// A new P-256 public key (PEM), made with the system's `openssl`.
-fn fresh_p256_public_key() -> String {
-    use std::process::{Command, Stdio};
-    let private = Command::new("openssl")
-        .args(["ecparam", "-name", "prime256v1", "-genkey", "-noout"])
-        .output()
-        .expect("openssl is needed to make a throwaway key");
-    assert!(private.status.success(), "openssl ecparam failed");
-    let mut child = Command::new("openssl")
-        .args(["ec", "-pubout"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("openssl ec");
-    std::io::Write::write_all(child.stdin.as_mut().expect("stdin"), &private.stdout)
-        .expect("write key");
-    let out = child.wait_with_output().expect("openssl ec output");
-    assert!(out.status.success(), "openssl ec -pubout failed");
-    String::from_utf8(out.stdout).expect("PEM is ASCII")
 }

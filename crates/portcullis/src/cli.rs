@@ -38,22 +38,56 @@ pub(crate) enum Command {
     /// Exit status: 0 verified, 3 rejected (the reason on stderr), 1 error in the inputs.
     #[command(after_help = VERIFY_BUNDLE_EXAMPLES)]
     VerifyBundle(VerifyBundleArgs),
+
+    /// Verify an image's cosign signatures in its registry (the legacy `sha256-<hex>.sig` tag).
+    ///
+    /// Resolves a tag to its digest (an `@sha256:` reference is used as is), fetches the
+    /// signature manifest and checks every signature on its own: key-based (`--key`) or
+    /// keyless (`--certificate-identity[-regexp]` with `--certificate-oidc-issuer[-regexp]`),
+    /// against a trusted root, with a transparency-log proof and, for keyless, an SCT unless an
+    /// --insecure-* switch waives it. Prints what verified and why each other signature did not.
+    /// Exit status: 0 at least one signature verified, 3 none did (or the image is unsigned),
+    /// 1 error in the inputs or talking to the registry.
+    #[command(after_help = VERIFY_EXAMPLES)]
+    Verify(VerifyArgs),
 }
 
-const VERIFY_BUNDLE_EXAMPLES: &str = "\
+const VERIFY_EXAMPLES: &str = "\
 Examples:
-  portcullis verify-bundle --bundle a.txt.sigstore.json --certificate-identity me@example.com \\
-      --certificate-oidc-issuer https://github.com/login/oauth a.txt
-  portcullis verify-bundle --bundle b.sigstore.json --key cosign.pub sha256:<64 hex digits>
-  portcullis verify-bundle --bundle c.json --certificate-identity-regexp '^https://github.com/acme/' \\
-      --certificate-oidc-issuer https://token.actions.githubusercontent.com --trusted-root trusted_root.json file";
+  portcullis verify ghcr.io/acme/app:1.4.0 --certificate-identity-regexp '^https://github.com/acme/' \\
+      --certificate-oidc-issuer https://token.actions.githubusercontent.com
+  portcullis verify registry.example.com/team/app@sha256:<64 hex digits> --key cosign.pub
+  portcullis verify ghcr.io/acme/app:1.4.0 --certificate-identity me@example.com \\
+      --certificate-oidc-issuer https://github.com/login/oauth --output json";
 
 #[derive(Debug, Args)]
-pub(crate) struct VerifyBundleArgs {
-    /// The Sigstore bundle (v0.1, v0.2 or v0.3 JSON).
-    #[arg(long, value_name = "FILE")]
-    pub(crate) bundle: PathBuf,
+pub(crate) struct VerifyArgs {
+    /// The image: `[registry/]path[:tag][@digest]`. A digest is verified as is; a tag is
+    /// resolved to its digest first (`latest` when neither is given).
+    pub(crate) image: String,
 
+    #[command(flatten)]
+    pub(crate) authority: AuthorityArgs,
+
+    /// Credentials for the image's registry, overriding the registries configuration:
+    /// `env:VAR` (user:password), `file:PATH`, `dockerconfig:PATH`, `ext:SCRIPT`.
+    #[arg(long, value_name = "SOURCE")]
+    pub(crate) credentials: Option<String>,
+
+    /// Registries configuration (Argo CD Image Updater's registries.conf format; see
+    /// docs/registries.md).
+    #[arg(long, value_name = "FILE", env = "PORTCULLIS_REGISTRIES_CONF")]
+    pub(crate) registries_conf: Option<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub(crate) output: OutputFormat,
+}
+
+/// Who must have signed, against which trusted root, with which checks waived (cosign's flag
+/// names).
+#[derive(Debug, Args)]
+pub(crate) struct AuthorityArgs {
     /// Verify with this public key (PEM: ECDSA P-256/P-384, Ed25519, RSA) instead of a
     /// certificate identity.
     #[arg(long, value_name = "KEY", conflicts_with_all = ["certificate_identity", "certificate_identity_regexp"])]
@@ -87,6 +121,24 @@ pub(crate) struct VerifyBundleArgs {
     /// INSECURE: accept a keyless certificate without an embedded SCT.
     #[arg(long)]
     pub(crate) insecure_ignore_sct: bool,
+}
+
+const VERIFY_BUNDLE_EXAMPLES: &str = "\
+Examples:
+  portcullis verify-bundle --bundle a.txt.sigstore.json --certificate-identity me@example.com \\
+      --certificate-oidc-issuer https://github.com/login/oauth a.txt
+  portcullis verify-bundle --bundle b.sigstore.json --key cosign.pub sha256:<64 hex digits>
+  portcullis verify-bundle --bundle c.json --certificate-identity-regexp '^https://github.com/acme/' \\
+      --certificate-oidc-issuer https://token.actions.githubusercontent.com --trusted-root trusted_root.json file";
+
+#[derive(Debug, Args)]
+pub(crate) struct VerifyBundleArgs {
+    /// The Sigstore bundle (v0.1, v0.2 or v0.3 JSON).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) bundle: PathBuf,
+
+    #[command(flatten)]
+    pub(crate) authority: AuthorityArgs,
 
     /// The signed file, or `sha256:<hex>` of it when that is not a file.
     #[arg(value_name = "FILE_OR_DIGEST")]

@@ -1,6 +1,9 @@
 //! One module per subcommand; each returns the exit code it wants.
 
+mod authority;
+mod registry;
 mod test;
+mod verify;
 mod verify_bundle;
 
 use crate::cli::Command;
@@ -9,5 +12,6 @@ pub(crate) async fn run(command: Command) -> anyhow::Result<u8> {
     match command {
         Command::Test(args) => test::run(args).await,
         Command::VerifyBundle(args) => verify_bundle::run(&args),
+        Command::Verify(args) => verify::run(&args).await,
     }
 }

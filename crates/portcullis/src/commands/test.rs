@@ -4,7 +4,7 @@ use anyhow::Context;
 use portcullis_image::aiu::ContainerImage;
 use portcullis_image::{Digest, ImageRef, PlatformFilter};
 use portcullis_policy::{AllowTags, Selection, SelectionOptions, Strategy, TagInfo, UpdateSpec};
-use portcullis_registry::{CredentialSource, CredentialStore, RegistriesConfig, RegistryClient};
+use portcullis_registry::RegistryClient;
 use serde::Serialize;
 use tracing::info;
 
@@ -75,7 +75,11 @@ pub(crate) async fn run(args: TestArgs) -> anyhow::Result<u8> {
             (tags, None, "tags-file")
         }
         None => {
-            let client = registry_client(&args, repository.registry())?;
+            let client = super::registry::client(
+                args.registries_conf.as_deref(),
+                args.credentials.as_deref(),
+                repository.registry(),
+            )?;
             info!(repository = %repository, "listing tags");
             let names = client.list_tags(repository).await?;
             info!(count = names.len(), "tags listed");
@@ -159,20 +163,6 @@ pub(crate) async fn run(args: TestArgs) -> anyhow::Result<u8> {
     } else {
         exit::NO_MATCH
     })
-}
-
-fn registry_client(args: &TestArgs, registry: &str) -> anyhow::Result<RegistryClient> {
-    let config = match &args.registries_conf {
-        Some(path) => RegistriesConfig::load(path)?,
-        None => RegistriesConfig::default(),
-    };
-    let mut creds = CredentialStore::new();
-    if let Some(spec) = &args.credentials {
-        let source = CredentialSource::parse(spec, false).context("invalid --credentials")?;
-        let target = config.endpoint_for(registry).prefix;
-        creds = creds.with_override(&target, source);
-    }
-    Ok(RegistryClient::new(config, creds))
 }
 
 /// `--platform` values, or linux and this machine's architecture.

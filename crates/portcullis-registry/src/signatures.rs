@@ -1,0 +1,213 @@
+//! Legacy cosign signatures as a registry stores them: the image manifest at tag
+//! `sha256-<hex>.sig` beside the signed image, one simple-signing layer per signature.
+//!
+//! What a caller can rely on:
+//! - `Ok(None)` means the registry answered `404` for that tag: the image has no legacy
+//!   signature. Every other failure (unreachable, denied, malformed, a blob missing, a digest
+//!   that does not match) is an error, so a verifier refuses rather than accepts;
+//! - the manifest is checked against the digest the registry announces for it, and every
+//!   layer blob against the digest its descriptor names; bodies are capped;
+//! - only layers of media type [`SIMPLE_SIGNING`] are returned, in manifest order; nothing
+//!   here is cached (a signature tag moves whenever someone signs again), and nothing is
+//!   verified: which signatures are good is `portcullis-verify`'s call.
+
+use std::collections::BTreeMap;
+
+use portcullis_image::{Digest, Repository};
+use reqwest::Method;
+use serde::Deserialize;
+use tracing::{debug, instrument};
+
+use crate::client::{RegistryClient, announced_digest, check_digest};
+use crate::error::RegistryError;
+use crate::manifest::{DOCKER_MANIFEST, OCI_MANIFEST};
+use crate::stats::Kind;
+use crate::transport::Request;
+
+/// The media type of a cosign simple-signing layer.
+pub const SIMPLE_SIGNING: &str = "application/vnd.dev.cosign.simplesigning.v1+json";
+
+const ACCEPT: &str = "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json";
+const MANIFEST_LIMIT: usize = 4 * 1024 * 1024;
+/// A simple-signing payload is a few hundred bytes; cosign allows optional claims, so leave room.
+const PAYLOAD_LIMIT: usize = 1024 * 1024;
+/// Signature layers read at most; more is an error, not a silent cut.
+const MAX_LAYERS: usize = 256;
+
+/// One signature layer: the signed payload (the layer blob, exact bytes) and its annotations
+/// (the signature, certificate, Rekor bundle… as cosign writes them).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignatureLayer {
+    /// The layer's digest (of the payload).
+    pub digest: Digest,
+    /// The simple-signing payload, byte for byte.
+    pub payload: Vec<u8>,
+    /// The layer descriptor's annotations.
+    pub annotations: BTreeMap<String, String>,
+}
+
+impl SignatureLayer {
+    /// `(payload, annotations)`, the shape `portcullis-verify` takes.
+    pub fn into_parts(self) -> (Vec<u8>, BTreeMap<String, String>) {
+        (self.payload, self.annotations)
+    }
+}
+
+/// The tag cosign stores the signatures of `image` under: `sha256-<hex>.sig`.
+pub fn signature_tag(image: &Digest) -> String {
+    format!("{}.sig", image.tag_prefix())
+}
+
+#[derive(Debug, Deserialize)]
+struct RawManifest {
+    #[serde(rename = "mediaType")]
+    media_type: Option<String>,
+    manifests: Option<serde_json::Value>,
+    #[serde(default)]
+    layers: Vec<RawLayer>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RawLayer {
+    #[serde(rename = "mediaType")]
+    media_type: Option<String>,
+    digest: String,
+    size: Option<u64>,
+    #[serde(default)]
+    annotations: BTreeMap<String, String>,
+}
+
+impl RegistryClient {
+    /// The legacy cosign signatures of the image `image` in `repository`: the simple-signing
+    /// layers of the manifest at tag [`signature_tag`], each with its blob. `Ok(None)` when
+    /// that tag does not exist (the image is unsigned); an error for anything else that
+    /// goes wrong.
+    #[instrument(skip_all, fields(repository = %repository, image = %image))]
+    pub async fn legacy_signatures(
+        &self,
+        repository: &Repository,
+        image: &Digest,
+    ) -> Result<Option<Vec<SignatureLayer>>, RegistryError> {
+        let reg = self.registry(repository)?;
+        let path = Self::api_path(&reg, repository);
+        let tag = signature_tag(image);
+        let malformed = |what: &'static str, detail: String| RegistryError::Malformed {
+            registry: reg.host.clone(),
+            repository: path.clone(),
+            what,
+            detail,
+        };
+        let answer = match self
+            .send(
+                &reg,
+                Request {
+                    method: Method::GET,
+                    url: reg.api_url(&path, &["manifests", &tag])?,
+                    accept: Some(ACCEPT),
+                    kind: Kind::ManifestGet,
+                    repository: &path,
+                    what: format!("manifest {tag}"),
+                },
+            )
+            .await
+        {
+            Ok(answer) => answer,
+            Err(RegistryError::NotFound { .. }) => {
+                debug!(%tag, "no signature manifest");
+                return Ok(None);
+            }
+            Err(e) => return Err(e),
+        };
+        let announced = announced_digest(answer.headers());
+        let body = answer
+            .body(MANIFEST_LIMIT, &reg.host, &path, "signature manifest")
+            .await?;
+        if let Some(announced) = &announced {
+            check_digest(&reg, &path, &body, announced)?;
+        }
+        let raw: RawManifest = serde_json::from_slice(&body).map_err(|e| {
+            malformed(
+                "signature manifest",
+                format!("{tag} is not a JSON manifest ({e})"),
+            )
+        })?;
+        match raw.media_type.as_deref() {
+            Some(OCI_MANIFEST | DOCKER_MANIFEST) | None if raw.manifests.is_none() => {}
+            other => {
+                return Err(malformed(
+                    "signature manifest",
+                    format!(
+                        "{tag} is not an image manifest (media type {})",
+                        other.unwrap_or("none, with 'manifests'")
+                    ),
+                ));
+            }
+        }
+        let wanted: Vec<RawLayer> = raw
+            .layers
+            .into_iter()
+            .filter(|l| l.media_type.as_deref() == Some(SIMPLE_SIGNING))
+            .collect();
+        if wanted.len() > MAX_LAYERS {
+            return Err(malformed(
+                "signature manifest",
+                format!(
+                    "{tag} has {} signature layers, more than the {MAX_LAYERS} read",
+                    wanted.len()
+                ),
+            ));
+        }
+        let mut layers = Vec::with_capacity(wanted.len());
+        for layer in wanted {
+            let digest: Digest = layer.digest.parse().map_err(|e| {
+                malformed(
+                    "signature manifest",
+                    format!("{tag}: layer digest '{}': {e}", layer.digest),
+                )
+            })?;
+            if layer.size.is_some_and(|s| s > PAYLOAD_LIMIT as u64) {
+                return Err(RegistryError::TooLarge {
+                    registry: reg.host.clone(),
+                    repository: path.clone(),
+                    what: "signature payload",
+                    limit: PAYLOAD_LIMIT,
+                });
+            }
+            let answer = self
+                .send(
+                    &reg,
+                    Request {
+                        method: Method::GET,
+                        url: reg.api_url(&path, &["blobs", digest.as_str()])?,
+                        accept: None,
+                        kind: Kind::Blob,
+                        repository: &path,
+                        what: format!("signature payload {digest}"),
+                    },
+                )
+                .await?;
+            let payload = answer
+                .body(PAYLOAD_LIMIT, &reg.host, &path, "signature payload")
+                .await?;
+            check_digest(&reg, &path, &payload, &digest)?;
+            layers.push(SignatureLayer {
+                digest,
+                payload,
+                annotations: layer.annotations,
+            });
+        }
+        debug!(%tag, layers = layers.len(), "signature manifest read");
+        Ok(Some(layers))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_signature_tag_is_cosigns() {
+        let d = Digest::from_sha256_hex(&"ab".repeat(32)).unwrap();
+        assert_eq!(signature_tag(&d), format!("sha256-{}.sig", "ab".repeat(32)));
+    }
+}

@@ -1,0 +1,69 @@
+//! The signer flags shared by `verify` and `verify-bundle` (cosign's names), turned into a
+//! policy and a trusted root. The insecure switches print a warning on stderr every time.
+
+use anyhow::{Context, bail};
+use portcullis_verify::{BundlePolicy, Identity, Matcher, PublicKey, TrustRoot};
+use tracing::warn;
+
+use crate::cli::AuthorityArgs;
+
+/// The policy the flags describe, with the insecure switches given applied (and announced).
+pub(crate) fn policy(args: &AuthorityArgs) -> anyhow::Result<BundlePolicy> {
+    let mut policy = authority(args)?;
+    if args.insecure_ignore_tlog {
+        warn!("--insecure-ignore-tlog: accepting signatures without a transparency-log proof");
+        eprintln!(
+            "warning: --insecure-ignore-tlog given: a signature need not be in a transparency log"
+        );
+        policy = policy.dangerously_skip_tlog();
+    }
+    if args.insecure_ignore_sct {
+        warn!("--insecure-ignore-sct: accepting certificates without an SCT");
+        eprintln!("warning: --insecure-ignore-sct given: a certificate need not be in a CT log");
+        policy = policy.dangerously_skip_sct();
+    }
+    Ok(policy)
+}
+
+/// `--trusted-root`, or the public-good root shipped with Portcullis.
+pub(crate) fn trust_root(args: &AuthorityArgs) -> anyhow::Result<TrustRoot> {
+    match &args.trusted_root {
+        Some(path) => TrustRoot::from_file(path)
+            .with_context(|| format!("cannot load trusted root {}", path.display())),
+        None => TrustRoot::sigstore_public_good()
+            .context("cannot load the built-in public-good trusted root"),
+    }
+}
+
+fn authority(args: &AuthorityArgs) -> anyhow::Result<BundlePolicy> {
+    if let Some(path) = &args.key {
+        let pem = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read key {}", path.display()))?;
+        let key = PublicKey::from_pem(&pem)
+            .with_context(|| format!("cannot use key {}", path.display()))?;
+        return Ok(BundlePolicy::key(key));
+    }
+    let san = match (
+        &args.certificate_identity,
+        &args.certificate_identity_regexp,
+    ) {
+        (Some(id), None) => Matcher::exact(id.clone())?,
+        (None, Some(re)) => Matcher::regex(re).context("invalid --certificate-identity-regexp")?,
+        _ => bail!(
+            "give --key, or --certificate-identity (or --certificate-identity-regexp) with --certificate-oidc-issuer"
+        ),
+    };
+    let issuer = match (
+        &args.certificate_oidc_issuer,
+        &args.certificate_oidc_issuer_regexp,
+    ) {
+        (Some(i), None) => Matcher::exact(i.clone())?,
+        (None, Some(re)) => {
+            Matcher::regex(re).context("invalid --certificate-oidc-issuer-regexp")?
+        }
+        _ => bail!(
+            "keyless verification needs --certificate-oidc-issuer (or --certificate-oidc-issuer-regexp)"
+        ),
+    };
+    Ok(BundlePolicy::keyless([Identity::new(san, issuer)])?)
+}
