@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use portcullis_registry::config::EndpointOrigin;
 use portcullis_registry::{CredentialSource, RegistriesConfig, RegistryEndpoint, TagSortMode};
-use portcullis_testkit::{case_id, compat_cases, testdata_dir};
+use portcullis_testkit::{case_id, compat_cases, error_substrings, expects_error, testdata_dir};
 use serde_json::{Value, json};
 
 // ---------------------------------------------------------------------------------------
@@ -156,19 +156,6 @@ fn string_field(id: &str, ep: &RegistryEndpoint, field: &str) -> String {
         "tagsortmode" => ep.tag_sort.as_str().to_owned(),
         other => panic!("{id}: endpoint field '{other}' is not known to this test — extend it"),
     }
-}
-
-fn error_substrings(id: &str, expected: &Value) -> Vec<String> {
-    match expected.get("error_contains") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(a)) => a.iter().map(|v| s(id, v).to_owned()).collect(),
-        Some(v) => vec![s(id, v).to_owned()],
-    }
-}
-
-fn expects_error(expected: &Value) -> bool {
-    expected.get("error").and_then(Value::as_bool) == Some(true)
-        || expected.get("error_contains").is_some_and(|v| !v.is_null())
 }
 
 /// The configuration a case describes: inline YAML (any of the usual keys), or a file

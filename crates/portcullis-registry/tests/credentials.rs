@@ -19,7 +19,7 @@ use portcullis_registry::{
     CredentialError, CredentialSource, CredentialStore, Credentials, RegistriesConfig,
     RegistryEndpoint, Secret,
 };
-use portcullis_testkit::{case_id, compat_cases};
+use portcullis_testkit::{case_id, compat_cases, error_substrings, expects_error};
 use serde_json::Value;
 
 // ---------------------------------------------------------------------------------------
@@ -103,19 +103,6 @@ fn pair(c: &Credentials) -> (String, String) {
 
 fn basic(c: Option<Credentials>) -> (String, String) {
     pair(&c.expect("credentials, not anonymous"))
-}
-
-fn error_substrings(id: &str, expected: &Value) -> Vec<String> {
-    match expected.get("error_contains") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(a)) => a.iter().map(|v| s(id, v).to_owned()).collect(),
-        Some(v) => vec![s(id, v).to_owned()],
-    }
-}
-
-fn expects_error(expected: &Value) -> bool {
-    expected.get("error").and_then(Value::as_bool) == Some(true)
-        || expected.get("error_contains").is_some_and(|v| !v.is_null())
 }
 
 // ---------------------------------------------------------------------------------------

@@ -54,3 +54,24 @@ pub fn compat_cases_if_present(categories: &[&str]) -> Vec<Value> {
 pub fn case_id(case: &Value) -> &str {
     case.get("id").and_then(Value::as_str).unwrap_or("<no id>")
 }
+
+/// Whether a case expects an error (`"error": true`, or a non-null `error_contains`).
+pub fn expects_error(expected: &Value) -> bool {
+    expected.get("error").and_then(Value::as_bool) == Some(true)
+        || expected.get("error_contains").is_some_and(|v| !v.is_null())
+}
+
+/// The substrings an expected error message must contain (`error_contains`: a string or a
+/// list), for case `id`.
+pub fn error_substrings(id: &str, expected: &Value) -> Vec<String> {
+    let text = |v: &Value| {
+        v.as_str()
+            .unwrap_or_else(|| panic!("{id}: error_contains entries must be strings, got {v}"))
+            .to_owned()
+    };
+    match expected.get("error_contains") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(a)) => a.iter().map(text).collect(),
+        Some(v) => vec![text(v)],
+    }
+}

@@ -20,7 +20,7 @@ pub mod push;
 pub mod registry;
 pub mod testdata;
 
-pub use compat::{case_id, compat_cases, compat_cases_if_present};
+pub use compat::{case_id, compat_cases, compat_cases_if_present, error_substrings, expects_error};
 pub use fakes::{FakeServer, Paging};
 pub use keys::fresh_p256_public_key;
 pub use push::{ImageSpec, Pusher, sha256};
