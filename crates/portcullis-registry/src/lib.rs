@@ -6,7 +6,9 @@
 //! image indexes, config blobs, per-registry rate limits and concurrency, `429`/`5xx`
 //! handling, request accounting per cycle ([`RequestStats`]), caches (tag lists and tag
 //! digests per cycle; manifests and creation dates by digest), and fetching legacy cosign
-//! signatures (`sha256-<hex>.sig` manifests and their layers, [`SignatureLayer`]).
+//! signatures (`sha256-<hex>.sig` manifests and their layers, [`SignatureLayer`]) and OCI 1.1
+//! referrers with the Sigstore bundles among them ([`BundleLayer`]; the referrers API, or the
+//! referrers tag schema where a registry lacks it).
 //!
 //! Must not: decide policy. It answers "what is there" (tags, digests, dates) and leaves
 //! "what should we move to" to `portcullis-policy`. Insecure switches live in `danger`.
@@ -36,6 +38,7 @@ mod duration;
 mod error;
 mod limits;
 mod manifest;
+mod referrers;
 mod signatures;
 mod stats;
 mod tags;
@@ -50,6 +53,10 @@ pub use config::{RegistriesConfig, RegistryEndpoint, TagSortMode};
 pub use credentials::{CredentialError, CredentialSource, CredentialStore, Credentials};
 pub use error::{AuthFailure, RegistryError};
 pub use manifest::{DOCKER_LIST, DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST};
+pub use referrers::{
+    BundleLayer, Referrer, Referrers, ReferrersSource, SIGSTORE_BUNDLE_MEDIA_TYPES,
+    is_sigstore_bundle, referrers_tag,
+};
 pub use secret::Secret;
 pub use signatures::{SIMPLE_SIGNING, SignatureLayer, signature_tag};
 pub use stats::{RegistryStats, RequestStats};

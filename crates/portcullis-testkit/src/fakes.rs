@@ -1,5 +1,6 @@
 //! Small spec-following HTTP endpoints for registry behaviour Debian's `docker-registry` 2.8
-//! does not have (pagination with `Link`, `429 Retry-After`, a bearer-token front) or that no
+//! does not have (pagination with `Link`, `429 Retry-After`, a bearer-token front, the OCI
+//! 1.1 referrers API) or that no
 //! honest registry shows (garbage, truncated bodies, silence). Each is a fake, on loopback,
 //! and says so where a test uses it; the proxies forward what they do not fake to a real
 //! registry. Each counts the requests (or connections, for the raw TCP ones) it served.
@@ -69,6 +70,7 @@ async fn forward(http: &reqwest::Client, upstream: &str, req: Request) -> Respon
         .map_or("/", |p| p.as_str())
         .to_owned();
     let accept = req.headers().get(header::ACCEPT).cloned();
+    let content_type = req.headers().get(header::CONTENT_TYPE).cloned();
     let body = axum::body::to_bytes(req.into_body(), 64 * 1024 * 1024)
         .await
         .unwrap_or_default();
@@ -78,6 +80,9 @@ async fn forward(http: &reqwest::Client, upstream: &str, req: Request) -> Respon
     );
     if let Some(a) = accept {
         rb = rb.header("accept", a.to_str().unwrap_or_default());
+    }
+    if let Some(c) = content_type {
+        rb = rb.header("content-type", c.to_str().unwrap_or_default());
     }
     let resp = match rb.body(body.to_vec()).send().await {
         Ok(r) => r,
@@ -254,10 +259,10 @@ fn form_params(encoded: &str) -> HashMap<String, String> {
         .unwrap_or_default()
 }
 
-/// The repository a `/v2/<name>/{tags,manifests,blobs}/…` path names.
+/// The repository a `/v2/<name>/{tags,manifests,blobs,referrers}/…` path names.
 fn repository_of(path: &str) -> String {
     let rest = path.strip_prefix("/v2/").unwrap_or("");
-    for marker in ["/tags/", "/manifests/", "/blobs/"] {
+    for marker in ["/tags/", "/manifests/", "/blobs/", "/referrers/"] {
         if let Some(i) = rest.find(marker) {
             return rest[..i].to_owned();
         }
@@ -357,6 +362,137 @@ pub async fn token_front(
     (server, tokens)
 }
 
+/// `(repository, subject digest)` → descriptors of the manifests that name it.
+type ReferrerTable = HashMap<(String, String), Vec<serde_json::Value>>;
+
+#[derive(Clone)]
+struct ReferrersFront {
+    upstream: String,
+    http: reqwest::Client,
+    hits: Arc<AtomicUsize>,
+    referrers: Arc<Mutex<ReferrerTable>>,
+}
+
+/// The referrers API of the OCI distribution spec 1.1 in front of a real registry:
+/// `GET /v2/<name>/referrers/<digest>` answers an image index of the descriptors (media
+/// type, digest, size, `artifactType` — the config media type when the manifest has none —
+/// and annotations) of every manifest pushed *through this front* whose `subject` is that
+/// digest, filtered by the `artifactType` query parameter (then with
+/// `OCI-Filters-Applied: artifactType`); a manifest `PUT` with a `subject` is answered with
+/// `OCI-Subject`. Everything else is forwarded to `upstream`, where the manifests and blobs
+/// live. Fake because Debian's registry 2.8 lacks the referrers API (it answers `404`).
+pub async fn referrers_api(upstream: &str) -> FakeServer {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let state = ReferrersFront {
+        upstream: upstream.to_owned(),
+        http: reqwest::Client::new(),
+        hits: hits.clone(),
+        referrers: Arc::default(),
+    };
+    let router =
+        Router::new().fallback(|State(s): State<ReferrersFront>, req: Request| async move {
+            s.hits.fetch_add(1, Ordering::SeqCst);
+            let path = req.uri().path().to_owned();
+            let rest = path.strip_prefix("/v2/").unwrap_or("");
+            if req.method() == axum::http::Method::GET
+                && let Some(i) = rest.find("/referrers/")
+            {
+                let name = rest[..i].to_owned();
+                let subject = rest[i + "/referrers/".len()..].to_owned();
+                let wanted = form_params(req.uri().query().unwrap_or(""))
+                    .get("artifactType")
+                    .cloned();
+                let all = s
+                    .referrers
+                    .lock()
+                    .expect("lock")
+                    .get(&(name, subject))
+                    .cloned()
+                    .unwrap_or_default();
+                let manifests: Vec<serde_json::Value> = all
+                    .into_iter()
+                    .filter(|d| wanted.as_deref().is_none_or(|w| d["artifactType"] == w))
+                    .collect();
+                let index = serde_json::json!({
+                    "schemaVersion": 2,
+                    "mediaType": "application/vnd.oci.image.index.v1+json",
+                    "manifests": manifests,
+                });
+                let mut resp = (
+                    StatusCode::OK,
+                    [(
+                        header::CONTENT_TYPE,
+                        "application/vnd.oci.image.index.v1+json",
+                    )],
+                    index.to_string(),
+                )
+                    .into_response();
+                if wanted.is_some() {
+                    resp.headers_mut().insert(
+                        "oci-filters-applied",
+                        HeaderValue::from_static("artifactType"),
+                    );
+                }
+                return resp;
+            }
+            let is_manifest_put =
+                req.method() == axum::http::Method::PUT && rest.contains("/manifests/");
+            if !is_manifest_put {
+                return forward(&s.http, &s.upstream, req).await;
+            }
+            let name = repository_of(&path);
+            let (parts, body) = req.into_parts();
+            let content_type = parts
+                .headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned();
+            let bytes = axum::body::to_bytes(body, 64 * 1024 * 1024)
+                .await
+                .unwrap_or_default();
+            let manifest: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+            let mut resp = forward(
+                &s.http,
+                &s.upstream,
+                Request::from_parts(parts, Body::from(bytes.clone())),
+            )
+            .await;
+            let subject = manifest["subject"]["digest"].as_str().map(str::to_owned);
+            if let (Some(subject), true) = (subject, resp.status() == StatusCode::CREATED) {
+                let digest = crate::push::sha256(&bytes);
+                let media_type = manifest["mediaType"]
+                    .as_str()
+                    .map_or(content_type, str::to_owned);
+                let artifact_type = manifest["artifactType"]
+                    .as_str()
+                    .or_else(|| manifest["config"]["mediaType"].as_str())
+                    .map(str::to_owned);
+                let mut descriptor = serde_json::json!({
+                    "mediaType": media_type,
+                    "digest": digest,
+                    "size": bytes.len(),
+                });
+                if let Some(t) = artifact_type {
+                    descriptor["artifactType"] = serde_json::json!(t);
+                }
+                if let Some(a) = manifest.get("annotations") {
+                    descriptor["annotations"] = a.clone();
+                }
+                let mut referrers = s.referrers.lock().expect("lock");
+                let list = referrers.entry((name, subject.clone())).or_default();
+                if !list.iter().any(|d| d["digest"] == digest.as_str()) {
+                    list.push(descriptor);
+                }
+                if let Ok(v) = HeaderValue::from_str(&subject) {
+                    resp.headers_mut().insert("oci-subject", v);
+                }
+            }
+            resp
+        });
+    serve(router.with_state(state), hits).await
+}
+
 /// The image config the `redirect` garbage repository serves (via a redirect).
 const REDIRECTED_CONFIG: &str =
     r#"{"architecture":"amd64","os":"linux","created":"2026-04-01T12:00:00Z"}"#;
@@ -373,7 +509,11 @@ const REDIRECTED_CONFIG: &str =
 /// - `badconfig`: a manifest whose config blob is not JSON;
 /// - `wrongblob`: a config blob whose content does not match its digest;
 /// - `redirect`: a sound manifest whose config blob answers `307` to `/storage/…` (as
-///   registries on object storage do), created `2026-04-01T12:00:00Z`.
+///   registries on object storage do), created `2026-04-01T12:00:00Z`;
+/// - `badreferrers`: a referrers API that answers an index that is not JSON (everything
+///   else `404`: no legacy signature);
+/// - `referrers500`: no referrers API (`404`) and `500` forever for the referrers tag
+///   schema's index (`manifests/sha256-<hex>`; everything else `404`).
 ///
 /// Fake by nature: no honest registry answers like this.
 pub async fn garbage_registry() -> FakeServer {
@@ -436,6 +576,17 @@ pub async fn garbage_registry() -> FakeServer {
                     manifest_body(&crate::push::sha256(REDIRECTED_CONFIG.as_bytes())),
                 )
                     .into_response(),
+                "badreferrers" if path.contains("/referrers/") => (
+                    StatusCode::OK,
+                    [(header::CONTENT_TYPE, "application/vnd.oci.image.index.v1+json")],
+                    "{\"manifests\": [not json",
+                )
+                    .into_response(),
+                "referrers500"
+                    if path.contains("/manifests/sha256-") && !path.ends_with(".sig") =>
+                {
+                    StatusCode::INTERNAL_SERVER_ERROR.into_response()
+                }
                 _ => StatusCode::NOT_FOUND.into_response(),
             }
         },

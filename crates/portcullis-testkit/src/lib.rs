@@ -5,7 +5,7 @@
 //! ([`TestRegistry`], plain or behind htpasswd) and pushing images to it through the
 //! distribution API ([`Pusher`]); small spec-following HTTP endpoints for what that registry
 //! lacks or no honest registry does ([`fakes`]: `Link` pagination, `429`, a bearer-token
-//! front, garbage, truncated and silent servers); throwaway keys ([`keys`]).
+//! front, the OCI 1.1 referrers API, garbage, truncated and silent servers); throwaway keys ([`keys`]).
 //!
 //! Must not: be a dependency of anything but tests and benches. Missing tools or data make
 //! it panic with the fix, never skip.

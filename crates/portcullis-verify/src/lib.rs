@@ -8,8 +8,9 @@
 //! crate's; the checks it leaves to callers are made here. Legacy cosign `.sig` signatures
 //! (simple signing, [`verify_legacy_signature`]) are adapted into a bundle and verified by the
 //! same path, then bound to the image digest; [`verify_candidate_legacy`] turns a candidate
-//! into the [`VerifiedImage`] write-back accepts. Later: the registry layouts signatures are
-//! found in.
+//! into the [`VerifiedImage`] write-back accepts. Bundles attached to an image as referrers
+//! are verified for its digest and sorted into signatures and attestations by their predicate
+//! type ([`verify_image_bundle`]).
 //!
 //! Must not: touch Git, talk to the network (trusted roots and bundles are handed in), or
 //! decide promotion policy (which authority applies to which image is the policy crate's call).
@@ -20,6 +21,7 @@ mod binding;
 mod bundle;
 pub mod danger;
 mod identity;
+mod image_bundle;
 mod key;
 mod legacy;
 mod policy;
@@ -32,6 +34,7 @@ mod verified_image;
 pub use artifact::{Artifact, ArtifactError};
 pub use bundle::verify_bundle;
 pub use identity::{Identity, IdentityError, Matcher};
+pub use image_bundle::{COSIGN_SIGN_PREDICATE, Expectation, verify_image_bundle};
 pub use key::{KeyAlgorithm, KeyError, PublicKey};
 pub use legacy::{
     CERTIFICATE_ANNOTATION, CHAIN_ANNOTATION, REKOR_BUNDLE_ANNOTATION, SIGNATURE_ANNOTATION,

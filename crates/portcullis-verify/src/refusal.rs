@@ -220,6 +220,34 @@ pub enum Refusal {
         #[source]
         source: Detail,
     },
+    /// A verified bundle attached to an image is an attestation (an in-toto statement with a
+    /// predicate other than cosign's signature predicate), and an attestation is never an
+    /// image signature, however valid.
+    #[error(
+        "bundle is an attestation of predicate type '{predicate_type}', not an image signature"
+    )]
+    NotASignature {
+        /// The attestation's predicate type.
+        predicate_type: String,
+    },
+    /// Attestations of one predicate type were asked for, and this verified bundle is of
+    /// another.
+    #[error(
+        "bundle is an attestation of predicate type '{actual}', but '{expected}' was asked for"
+    )]
+    WrongPredicateType {
+        /// The predicate type asked for.
+        expected: String,
+        /// The bundle's predicate type.
+        actual: String,
+    },
+    /// Attestations were asked for, and this verified bundle is a message signature, which
+    /// has no predicate at all.
+    #[error("bundle is a message signature, not an attestation of predicate type '{expected}'")]
+    NotAnAttestation {
+        /// The predicate type asked for.
+        expected: String,
+    },
     /// A failure the upstream verifier reported in a category this crate does not know yet.
     /// Still a refusal: unknown means no.
     #[error("bundle verification failed")]
@@ -254,6 +282,9 @@ impl Refusal {
             Self::MalformedSignature { .. } => "malformed_signature",
             Self::MalformedPayload { .. } => "malformed_payload",
             Self::UnsupportedPayload { .. } => "unsupported_payload",
+            Self::NotASignature { .. } => "not_a_signature",
+            Self::WrongPredicateType { .. } => "wrong_predicate_type",
+            Self::NotAnAttestation { .. } => "not_an_attestation",
             Self::Unclassified { .. } => "verification_failed",
         }
     }

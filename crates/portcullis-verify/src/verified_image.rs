@@ -146,7 +146,10 @@ fn specificity(refusal: &Refusal) -> u8 {
         | Refusal::IssuerMismatch { .. }
         | Refusal::DigestMismatch { .. }
         | Refusal::UnsupportedPayload { .. }
-        | Refusal::MalformedPayload { .. } => 3,
+        | Refusal::MalformedPayload { .. }
+        | Refusal::NotASignature { .. }
+        | Refusal::WrongPredicateType { .. }
+        | Refusal::NotAnAttestation { .. } => 3,
         _ => 2,
     }
 }

@@ -39,10 +39,13 @@ pub(crate) enum Command {
     #[command(after_help = VERIFY_BUNDLE_EXAMPLES)]
     VerifyBundle(VerifyBundleArgs),
 
-    /// Verify an image's cosign signatures in its registry (the legacy `sha256-<hex>.sig` tag).
+    /// Verify an image's cosign signatures (or, with --attestation, attestations) in its registry.
     ///
     /// Resolves a tag to its digest (an `@sha256:` reference is used as is), fetches the
-    /// signature manifest and checks every signature on its own: key-based (`--key`) or
+    /// legacy signature manifest (tag `sha256-<hex>.sig`) and the Sigstore bundles attached as
+    /// OCI 1.1 referrers (the referrers API, or the `sha256-<hex>` index where the registry
+    /// lacks it), and checks every one on its own. A bundle whose predicate type is not
+    /// cosign's signature predicate is an attestation and never counts as a signature. Checks: key-based (`--key`) or
     /// keyless (`--certificate-identity[-regexp]` with `--certificate-oidc-issuer[-regexp]`),
     /// against a trusted root, with a transparency-log proof and, for keyless, an SCT unless an
     /// --insecure-* switch waives it. Prints what verified and why each other signature did not.
@@ -58,7 +61,9 @@ Examples:
       --certificate-oidc-issuer https://token.actions.githubusercontent.com
   portcullis verify registry.example.com/team/app@sha256:<64 hex digits> --key cosign.pub
   portcullis verify ghcr.io/acme/app:1.4.0 --certificate-identity me@example.com \\
-      --certificate-oidc-issuer https://github.com/login/oauth --output json";
+      --certificate-oidc-issuer https://github.com/login/oauth --output json
+  portcullis verify ghcr.io/acme/app:1.4.0 --attestation --type https://slsa.dev/provenance/v1 \\
+      --certificate-identity me@example.com --certificate-oidc-issuer https://github.com/login/oauth";
 
 #[derive(Debug, Args)]
 pub(crate) struct VerifyArgs {
@@ -68,6 +73,17 @@ pub(crate) struct VerifyArgs {
 
     #[command(flatten)]
     pub(crate) authority: AuthorityArgs,
+
+    /// Verify attestations instead of signatures (cosign's `verify-attestation`): only
+    /// Sigstore bundles attached as referrers whose in-toto predicate type is `--type`
+    /// count, and their subject must be the image digest.
+    #[arg(long, requires = "predicate_type")]
+    pub(crate) attestation: bool,
+
+    /// The predicate type an attestation must have, as a URI (for example
+    /// `https://slsa.dev/provenance/v1`). Only with `--attestation`.
+    #[arg(long = "type", value_name = "PREDICATE_TYPE", requires = "attestation")]
+    pub(crate) predicate_type: Option<String>,
 
     /// Credentials for the image's registry, overriding the registries configuration:
     /// `env:VAR` (user:password), `file:PATH`, `dockerconfig:PATH`, `ext:SCRIPT`.

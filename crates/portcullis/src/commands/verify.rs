@@ -1,13 +1,19 @@
-//! `portcullis verify`: an image's legacy cosign signatures (tag `sha256-<hex>.sig`), fetched
-//! from its registry and each verified on its own, as `cosign verify` does.
+//! `portcullis verify`: an image's cosign signatures, fetched from its registry and each
+//! verified on its own, as `cosign verify` does: the legacy `.sig` layers (tag
+//! `sha256-<hex>.sig`) and the Sigstore bundles attached as OCI 1.1 referrers. With
+//! `--attestation --type T`, as `cosign verify-attestation` does: only referrer bundles that
+//! are attestations of predicate type `T` count. Which bundle is a signature and which an
+//! attestation is `portcullis-verify`'s call ([`verify_image_bundle`]).
 //!
 //! The registry is only asked: a tag's digest (one `HEAD`; an `@digest` reference costs
-//! nothing) and the signature manifest with its layers. Any registry failure is an error
-//! (exit 1), never a pass.
+//! nothing), the signature manifest with its layers, and the referrers with their bundle
+//! layers. Any registry failure is an error (exit 1), never a pass.
 
 use anyhow::Context;
 use portcullis_image::{Digest, ImageRef};
-use portcullis_verify::{BundleVerified, Signer, verify_legacy_signature};
+use portcullis_verify::{
+    BundleVerified, Expectation, Refusal, Signer, verify_image_bundle, verify_legacy_signature,
+};
 use serde::Serialize;
 
 use super::{authority, registry};
@@ -16,23 +22,42 @@ use crate::exit;
 
 /// The refusal code for an image without any signature.
 const SIGNATURE_MISSING: &str = "signature_missing";
+/// The refusal code for an image without any attestation (with `--attestation`).
+const ATTESTATION_MISSING: &str = "attestation_missing";
 
 #[derive(Debug, Serialize)]
 struct Report {
     image: String,
     digest: Digest,
     signature_tag: String,
+    /// With `--attestation`: the predicate type asked for.
+    attestation: Option<String>,
     verified: bool,
-    /// Set when nothing could be verified at all (`signature_missing`).
+    /// Set when nothing could be verified at all (`signature_missing`, `attestation_missing`).
     code: Option<&'static str>,
     signatures: Vec<Outcome>,
     insecure: Vec<&'static str>,
+}
+
+/// Where a signature was found.
+#[derive(Clone, Copy, Debug, Serialize)]
+#[serde(rename_all = "snake_case")]
+enum Source {
+    /// A layer of the legacy `sha256-<hex>.sig` manifest.
+    Legacy,
+    /// A Sigstore bundle layer of an OCI 1.1 referrer.
+    Referrer,
 }
 
 /// What became of one signature layer.
 #[derive(Debug, Serialize)]
 struct Outcome {
     layer: Digest,
+    source: Source,
+    /// The referrer manifest, for a referrer bundle.
+    referrer: Option<Digest>,
+    /// The in-toto predicate type, for a verified DSSE bundle.
+    predicate_type: Option<String>,
     verified: bool,
     identity: Option<String>,
     issuer: Option<String>,
@@ -45,6 +70,30 @@ struct Outcome {
 }
 
 impl Outcome {
+    fn new(
+        layer: Digest,
+        referrer: Option<Digest>,
+        outcome: Result<BundleVerified, Refusal>,
+    ) -> Self {
+        let source = if referrer.is_some() {
+            Source::Referrer
+        } else {
+            Source::Legacy
+        };
+        let mut o = match outcome {
+            Ok(v) => Self::verified(layer, &v),
+            Err(refusal) => {
+                let code = refusal.code();
+                // `{:#}`: the refusal, then its detail after a colon.
+                let message = format!("{:#}", anyhow::Error::new(refusal));
+                Self::refused(layer, code, message)
+            }
+        };
+        o.source = source;
+        o.referrer = referrer;
+        o
+    }
+
     fn verified(layer: Digest, v: &BundleVerified) -> Self {
         let (key_algorithm, key_fingerprint) = match v.signer() {
             Signer::Key {
@@ -55,6 +104,9 @@ impl Outcome {
         };
         Self {
             layer,
+            source: Source::Legacy,
+            referrer: None,
+            predicate_type: v.predicate_type().map(str::to_owned),
             verified: true,
             identity: v.identity().map(str::to_owned),
             issuer: v.issuer().map(str::to_owned),
@@ -70,6 +122,9 @@ impl Outcome {
     fn refused(layer: Digest, code: &'static str, message: String) -> Self {
         Self {
             layer,
+            source: Source::Legacy,
+            referrer: None,
+            predicate_type: None,
             verified: false,
             identity: None,
             issuer: None,
@@ -108,10 +163,26 @@ pub(crate) async fn run(args: &VerifyArgs) -> anyhow::Result<u8> {
         }
     };
     let signature_tag = portcullis_registry::signature_tag(&digest);
-    let layers = client
-        .legacy_signatures(repository, &digest)
+    let expect = match (&args.attestation, &args.predicate_type) {
+        (true, Some(t)) => Expectation::Attestation {
+            predicate_type: t.clone(),
+        },
+        // clap makes `--attestation` and `--type` require each other.
+        _ => Expectation::Signature,
+    };
+    // Legacy `.sig` layers are simple-signing image signatures: never attestations.
+    let layers = match expect {
+        Expectation::Signature => client
+            .legacy_signatures(repository, &digest)
+            .await
+            .with_context(|| format!("cannot read the signatures of {repository}@{digest}"))?
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    let bundles = client
+        .sigstore_bundles(repository, &digest)
         .await
-        .with_context(|| format!("cannot read the signatures of {repository}@{digest}"))?;
+        .with_context(|| format!("cannot read the referrers of {repository}@{digest}"))?;
     let mut insecure = Vec::new();
     if args.authority.insecure_ignore_tlog {
         insecure.push("insecure-ignore-tlog");
@@ -123,48 +194,56 @@ pub(crate) async fn run(args: &VerifyArgs) -> anyhow::Result<u8> {
         image: repository.to_string(),
         digest,
         signature_tag,
+        attestation: args.predicate_type.clone().filter(|_| args.attestation),
         verified: false,
         code: None,
         signatures: Vec::new(),
         insecure,
     };
-    match layers {
-        Some(layers) if !layers.is_empty() => {
-            for layer in layers {
-                let outcome = match verify_legacy_signature(
-                    &layer.payload,
-                    &layer.annotations,
-                    &report.digest,
-                    &policy,
-                    &trust,
-                ) {
-                    Ok(v) => Outcome::verified(layer.digest, &v),
-                    Err(refusal) => {
-                        let code = refusal.code();
-                        // `{:#}`: the refusal, then its detail after a colon.
-                        let message = format!("{:#}", anyhow::Error::new(refusal));
-                        Outcome::refused(layer.digest, code, message)
-                    }
-                };
-                report.signatures.push(outcome);
-            }
-            report.verified = report.signatures.iter().any(|o| o.verified);
-        }
-        // No manifest at the signature tag, or one without a simple-signing layer.
-        _ => report.code = Some(SIGNATURE_MISSING),
+    for layer in layers {
+        let outcome = verify_legacy_signature(
+            &layer.payload,
+            &layer.annotations,
+            &report.digest,
+            &policy,
+            &trust,
+        );
+        report
+            .signatures
+            .push(Outcome::new(layer.digest, None, outcome));
     }
+    for bundle in bundles {
+        let outcome = verify_image_bundle(&bundle.bundle, &report.digest, &expect, &policy, &trust);
+        report
+            .signatures
+            .push(Outcome::new(bundle.digest, Some(bundle.referrer), outcome));
+    }
+    let missing = match expect {
+        Expectation::Signature => SIGNATURE_MISSING,
+        _ => ATTESTATION_MISSING,
+    };
+    if report.signatures.is_empty() {
+        report.code = Some(missing);
+    }
+    report.verified = report.signatures.iter().any(|o| o.verified);
     match args.output {
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
         OutputFormat::Text => print_text(&report),
     }
-    if report.code == Some(SIGNATURE_MISSING) {
+    let what = if report.attestation.is_some() {
+        "attestation"
+    } else {
+        "signature"
+    };
+    if report.code.is_some() {
         eprintln!(
-            "rejected ({SIGNATURE_MISSING}): {}@{} has no cosign signature (nothing at tag {})",
+            "rejected ({missing}): {}@{} has no cosign {what} (nothing at tag {}, no sigstore \
+             bundle among its referrers)",
             report.image, report.digest, report.signature_tag
         );
     } else if !report.verified {
         eprintln!(
-            "rejected: none of the {} signature(s) of {}@{} satisfies the policy",
+            "rejected: none of the {} {what}(s) of {}@{} satisfies the policy",
             report.signatures.len(),
             report.image,
             report.digest
@@ -179,16 +258,22 @@ pub(crate) async fn run(args: &VerifyArgs) -> anyhow::Result<u8> {
 
 fn print_text(r: &Report) {
     println!("image      {}@{}", r.image, r.digest);
-    println!(
-        "signatures {} (tag {})",
-        r.signatures.len(),
-        r.signature_tag
-    );
+    match &r.attestation {
+        Some(t) => println!(
+            "attestations {} (referrers; predicate type {t})",
+            r.signatures.len()
+        ),
+        None => println!(
+            "signatures {} (tag {} and referrers)",
+            r.signatures.len(),
+            r.signature_tag
+        ),
+    }
     for w in &r.insecure {
         println!("warning    --{w} given: checks were waived");
     }
-    if r.code == Some(SIGNATURE_MISSING) {
-        println!("result     rejected ({SIGNATURE_MISSING}): no signature found");
+    if let Some(code) = r.code {
+        println!("result     rejected ({code}): nothing found");
         return;
     }
     for (i, o) in r.signatures.iter().enumerate() {
@@ -211,6 +296,9 @@ fn print_text(r: &Report) {
             if let Some(t) = o.integrated_time {
                 println!("           integrated time {t}");
             }
+            if let Some(t) = &o.predicate_type {
+                println!("           predicate type {t}");
+            }
         } else {
             println!(
                 "#{n} refused   ({}) {}",
@@ -218,11 +306,14 @@ fn print_text(r: &Report) {
                 o.message.as_deref().unwrap_or("")
             );
         }
-        println!("           layer {}", o.layer);
+        match &o.referrer {
+            Some(referrer) => println!("           bundle {} (referrer {referrer})", o.layer),
+            None => println!("           layer {}", o.layer),
+        }
     }
     if r.verified {
         println!("result     verified");
     } else {
-        println!("result     rejected: no signature satisfies the policy");
+        println!("result     rejected: nothing satisfies the policy");
     }
 }

@@ -1,0 +1,319 @@
+//! `portcullis verify` with Sigstore bundles attached as OCI 1.1 referrers, with the real
+//! cosign attestation of the shared test data (`cosign-real/attestation-v03-keyless-email`).
+//!
+//! The referrer is pushed as cosign attaches one: an OCI manifest with `artifactType` the
+//! bundle's media type, `subject` the image digest of the case, the empty config `{}` and one
+//! layer, the bundle with its media type. Then:
+//! - against Debian's `docker-registry` 2.8, which has no referrers API: the referrers tag
+//!   schema (the index at tag `sha256-<hex>`) is read, and every bundle case of
+//!   `cases.json` gives its exit code (cases are read, not listed);
+//! - through `fakes::referrers_api`, a fake of the referrers API in front of that registry
+//!   (fake because the registry lacks the API), with no fallback index pushed, so only the
+//!   API can find the bundle;
+//! - a registry failing while the referrers are read is an error (exit 1), never a pass.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails by panicking
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use portcullis_testkit::{Pusher, TestRegistry, fakes, testdata_dir};
+use serde_json::{Value, json};
+
+const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+const OCI_EMPTY: &str = "application/vnd.oci.empty.v1+json";
+/// The format `cases.json` gives a bundle attached as a referrer.
+const REFERRER_FORMAT: &str = "bundle-v0.3-referrer";
+
+fn data_dir() -> PathBuf {
+    let dir = testdata_dir().join("cosign-real");
+    assert!(
+        dir.join("cases.json").is_file(),
+        "{} has no cases.json: it holds real cosign signatures of public images (see its \
+         README.md); set PORTCULLIS_TESTDATA to the directory that contains cosign-real/",
+        dir.display()
+    );
+    dir
+}
+
+fn read(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_else(|e| {
+        panic!(
+            "cannot read {} ({e}): test data missing; see cosign-real/README.md for its source",
+            path.display()
+        )
+    })
+}
+
+/// The bundle cases of `cases.json`.
+fn referrer_cases() -> Vec<Value> {
+    let cases: Value = serde_json::from_slice(&read(&data_dir().join("cases.json"))).unwrap();
+    let cases: Vec<Value> = cases["cases"]
+        .as_array()
+        .expect("cases.json has a cases list")
+        .iter()
+        .filter(|c| c["format"] == REFERRER_FORMAT)
+        .cloned()
+        .collect();
+    assert!(
+        !cases.is_empty(),
+        "cases.json has no {REFERRER_FORMAT} case"
+    );
+    cases
+}
+
+fn registries_conf(dir: &Path, host: &str, url: &str) -> PathBuf {
+    let p = dir.join("registries.conf");
+    std::fs::write(
+        &p,
+        format!(
+            "registries:\n- name: test\n  prefix: {host}\n  api_url: {url}\n  insecure: true\n"
+        ),
+    )
+    .unwrap();
+    p
+}
+
+/// Pushes `bundle_path` as a referrer of `image_digest` to `repo`; with `fallback`, also the
+/// referrers tag schema's index at tag `sha256-<hex>`. Returns the referrer's digest.
+async fn push_referrer(
+    push: &Pusher,
+    repo: &str,
+    bundle_path: &Path,
+    image_digest: &str,
+    fallback: bool,
+) -> String {
+    let bundle = read(bundle_path);
+    let media_type = serde_json::from_slice::<Value>(&bundle).unwrap()["mediaType"]
+        .as_str()
+        .expect("the bundle names its media type")
+        .to_owned();
+    let config = b"{}";
+    let config_digest = push.push_blob(repo, config).await;
+    let bundle_digest = push.push_blob(repo, &bundle).await;
+    let manifest = serde_json::to_vec(&json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "artifactType": media_type,
+        "config": {"mediaType": OCI_EMPTY, "digest": config_digest, "size": config.len()},
+        "layers": [{"mediaType": media_type, "digest": bundle_digest, "size": bundle.len()}],
+        // The signed image is not in this registry and the data does not give its size;
+        // neither the registry nor the verifier reads the subject's size.
+        "subject": {"mediaType": OCI_MANIFEST, "digest": image_digest, "size": 0},
+        "annotations": {"dev.sigstore.bundle.predicateType": "https://cosign.sigstore.dev/attestation/v1"},
+    }))
+    .unwrap();
+    let digest = push
+        .push_manifest(
+            repo,
+            &portcullis_testkit::sha256(&manifest),
+            OCI_MANIFEST,
+            &manifest,
+        )
+        .await;
+    if fallback {
+        let index = serde_json::to_vec(&json!({
+            "schemaVersion": 2,
+            "mediaType": OCI_INDEX,
+            "manifests": [{
+                "mediaType": OCI_MANIFEST, "digest": digest, "size": manifest.len(),
+                "artifactType": media_type,
+            }],
+        }))
+        .unwrap();
+        let tag = image_digest.replacen(':', "-", 1);
+        push.push_manifest(repo, &tag, OCI_INDEX, &index).await;
+    }
+    digest
+}
+
+/// The case's policy as cosign flags (`--attestation --type` for an attestation policy).
+fn policy_flags(case: &Value) -> Vec<String> {
+    let p = &case["policy"];
+    let keyless = &p["keyless"];
+    let mut flags = vec![
+        "--certificate-identity".to_owned(),
+        keyless["subject"].as_str().unwrap().to_owned(),
+        "--certificate-oidc-issuer".to_owned(),
+        keyless["issuer"].as_str().unwrap().to_owned(),
+        "--trusted-root".to_owned(),
+        data_dir()
+            .join(case["trusted_root"].as_str().unwrap())
+            .display()
+            .to_string(),
+    ];
+    if let Some(t) = p["attestation"]["predicateType"].as_str() {
+        flags.extend([
+            "--attestation".to_owned(),
+            "--type".to_owned(),
+            t.to_owned(),
+        ]);
+    }
+    flags
+}
+
+/// Runs `portcullis verify --output json <image> <args>`.
+fn verify(conf: &Path, image: &str, args: &[String]) -> (Output, Option<Value>) {
+    let out = Command::new(env!("CARGO_BIN_EXE_portcullis"))
+        .arg("verify")
+        .arg(image)
+        .arg("--registries-conf")
+        .arg(conf)
+        .args(["--output", "json"])
+        .args(args)
+        .output()
+        .unwrap();
+    let report = serde_json::from_slice(&out.stdout).ok();
+    (out, report)
+}
+
+fn describe(out: &Output) -> String {
+    format!(
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Checks one case's run: exit code, and for a refusal the code of the bundle's outcome
+/// (an attestation where a signature is asked for is `not_a_signature`; another predicate
+/// type than the one asked for is `wrong_predicate_type`).
+fn check_case(case: &Value, out: &Output, report: Option<Value>, referrer: &str) {
+    let id = case["id"].as_str().unwrap();
+    let report = report.unwrap_or_else(|| panic!("{id}: no JSON report\n{}", describe(out)));
+    assert_eq!(report["digest"], case["image_digest"], "{id}");
+    let bundles: Vec<&Value> = report["signatures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["source"] == "referrer")
+        .collect();
+    assert_eq!(bundles.len(), 1, "{id}: one referrer bundle: {report}");
+    let bundle = bundles[0];
+    assert_eq!(bundle["referrer"], referrer, "{id}");
+    let attestation = case["policy"]["attestation"]["predicateType"].as_str();
+    match case["expect"].as_str().unwrap() {
+        "verify" => {
+            assert_eq!(out.status.code(), Some(0), "{id}: {}", describe(out));
+            assert_eq!(bundle["verified"], true, "{id}");
+            assert_eq!(
+                bundle["identity"], case["policy"]["keyless"]["subject"],
+                "{id}"
+            );
+            assert_eq!(bundle["predicate_type"].as_str(), attestation, "{id}");
+        }
+        "reject" => {
+            assert_eq!(out.status.code(), Some(3), "{id}: {}", describe(out));
+            assert_eq!(report["verified"], false, "{id}");
+            let want = if attestation.is_some() {
+                "wrong_predicate_type"
+            } else {
+                "not_a_signature"
+            };
+            assert_eq!(bundle["code"], want, "{id}: {report}");
+        }
+        other => panic!("{id}: unknown expectation {other}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bundle_cases_through_the_referrers_tag_schema_of_a_real_registry() {
+    let reg = TestRegistry::start();
+    let push = reg.pusher();
+    let scratch = tempfile::tempdir().unwrap();
+    let conf = registries_conf(scratch.path(), &reg.host(), &reg.url());
+    for case in referrer_cases() {
+        let vector = case["vector"].as_str().unwrap();
+        let digest = case["image_digest"].as_str().unwrap();
+        let repo = format!("cosign-real/{vector}");
+        let bundle = data_dir().join(vector).join("bundle.sigstore.json");
+        let referrer = push_referrer(&push, &repo, &bundle, digest, true).await;
+        let (out, report) = verify(
+            &conf,
+            &format!("{}/{repo}@{digest}", reg.host()),
+            &policy_flags(&case),
+        );
+        check_case(&case, &out, report, &referrer);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bundle_cases_through_the_referrers_api() {
+    // Fake: Debian's registry 2.8 has no referrers API, so a spec-following front serves it
+    // and forwards everything else to the real registry. No fallback index is pushed: only
+    // the API can find the bundle.
+    let reg = TestRegistry::start();
+    let front = fakes::referrers_api(&reg.url()).await;
+    let push = Pusher::new(&front.url(), None);
+    let scratch = tempfile::tempdir().unwrap();
+    let conf = registries_conf(scratch.path(), &front.host(), &front.url());
+    for case in referrer_cases() {
+        let vector = case["vector"].as_str().unwrap();
+        let digest = case["image_digest"].as_str().unwrap();
+        let repo = format!("cosign-real/{vector}");
+        let bundle = data_dir().join(vector).join("bundle.sigstore.json");
+        let referrer = push_referrer(&push, &repo, &bundle, digest, false).await;
+        let (out, report) = verify(
+            &conf,
+            &format!("{}/{repo}@{digest}", front.host()),
+            &policy_flags(&case),
+        );
+        check_case(&case, &out, report, &referrer);
+    }
+    // The fallback tag really is absent from the registry behind the front.
+    let (_, report) = {
+        let direct = registries_conf(scratch.path(), &reg.host(), &reg.url());
+        let case = &referrer_cases()[0];
+        let repo = format!("cosign-real/{}", case["vector"].as_str().unwrap());
+        verify(
+            &direct,
+            &format!(
+                "{}/{repo}@{}",
+                reg.host(),
+                case["image_digest"].as_str().unwrap()
+            ),
+            &policy_flags(case),
+        )
+    };
+    let report = report.unwrap();
+    assert!(
+        report["code"].as_str().unwrap().ends_with("_missing"),
+        "{report}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_registry_failing_on_referrers_is_an_error_never_a_pass() {
+    // Fake by nature: no honest registry answers like this.
+    let garbage = fakes::garbage_registry().await;
+    let scratch = tempfile::tempdir().unwrap();
+    let conf = registries_conf(scratch.path(), &garbage.host(), &garbage.url());
+    let case = &referrer_cases()[0];
+    let digest = case["image_digest"].as_str().unwrap();
+    for kind in ["badreferrers", "referrers500"] {
+        let image = format!("{}/garbage/{kind}@{digest}", garbage.host());
+        let mut flags = policy_flags(case);
+        flags.retain(|f| f != "--attestation");
+        if let Some(i) = flags.iter().position(|f| f == "--type") {
+            flags.drain(i..=i + 1);
+        }
+        for extra in [
+            vec![],
+            vec![
+                "--attestation".to_owned(),
+                "--type".to_owned(),
+                "https://cosign.sigstore.dev/attestation/v1".to_owned(),
+            ],
+        ] {
+            let args: Vec<String> = flags.iter().cloned().chain(extra).collect();
+            let (out, _) = verify(&conf, &image, &args);
+            assert_eq!(out.status.code(), Some(1), "{kind}: {}", describe(&out));
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                stderr.contains("cannot read the referrers"),
+                "{kind}: {stderr}"
+            );
+        }
+    }
+}
