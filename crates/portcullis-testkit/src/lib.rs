@@ -25,4 +25,4 @@ pub use fakes::{FakeServer, Paging};
 pub use keys::fresh_p256_public_key;
 pub use push::{ImageSpec, Pusher, sha256};
 pub use registry::{TestRegistry, free_port};
-pub use testdata::testdata_dir;
+pub use testdata::{cosign_real_dir, read_cosign_real, testdata_dir};

@@ -20,3 +20,26 @@ pub fn testdata_dir() -> PathBuf {
     );
     dir
 }
+
+/// `cosign-real/` in the test data: real cosign signatures of public images. Panics, naming
+/// its source, when `cases.json` is not there.
+pub fn cosign_real_dir() -> PathBuf {
+    let dir = testdata_dir().join("cosign-real");
+    assert!(
+        dir.join("cases.json").is_file(),
+        "{} has no cases.json: it holds real cosign signatures of public images (see its \
+         README.md); set PORTCULLIS_TESTDATA to the directory that contains cosign-real/",
+        dir.display()
+    );
+    dir
+}
+
+/// Reads a test-data file, panicking with the path and a pointer to the data's source.
+pub fn read_cosign_real(path: &std::path::Path) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_else(|e| {
+        panic!(
+            "cannot read {} ({e}): test data missing; see cosign-real/README.md for its source",
+            path.display()
+        )
+    })
+}

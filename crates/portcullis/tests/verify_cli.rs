@@ -17,7 +17,10 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use portcullis_testkit::{ImageSpec, Pusher, TestRegistry, free_port, sha256, testdata_dir};
+use portcullis_testkit::{
+    ImageSpec, Pusher, TestRegistry, cosign_real_dir, free_port, read_cosign_real, sha256,
+    testdata_dir,
+};
 use serde_json::{Value, json};
 
 const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
@@ -30,23 +33,11 @@ const SIMPLE_SIGNING: &str = "application/vnd.dev.cosign.simplesigning.v1+json";
 const INSECURE_GAPS: [(&str, &str); 1] = [("rekord-2021-insecure", "unsupported_bundle")];
 
 fn data_dir() -> PathBuf {
-    let dir = testdata_dir().join("cosign-real");
-    assert!(
-        dir.join("cases.json").is_file(),
-        "{} has no cases.json: it holds real cosign signatures of public images (see its \
-         README.md); set PORTCULLIS_TESTDATA to the directory that contains cosign-real/",
-        dir.display()
-    );
-    dir
+    cosign_real_dir()
 }
 
 fn read(path: &Path) -> Vec<u8> {
-    std::fs::read(path).unwrap_or_else(|e| {
-        panic!(
-            "cannot read {} ({e}): test data missing; see cosign-real/README.md for its source",
-            path.display()
-        )
-    })
+    read_cosign_real(path)
 }
 
 fn read_text(path: &Path) -> String {

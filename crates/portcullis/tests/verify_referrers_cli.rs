@@ -16,7 +16,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use portcullis_testkit::{Pusher, TestRegistry, fakes, testdata_dir};
+use portcullis_testkit::{Pusher, TestRegistry, cosign_real_dir, fakes, read_cosign_real};
 use serde_json::{Value, json};
 
 const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
@@ -26,23 +26,11 @@ const OCI_EMPTY: &str = "application/vnd.oci.empty.v1+json";
 const REFERRER_FORMAT: &str = "bundle-v0.3-referrer";
 
 fn data_dir() -> PathBuf {
-    let dir = testdata_dir().join("cosign-real");
-    assert!(
-        dir.join("cases.json").is_file(),
-        "{} has no cases.json: it holds real cosign signatures of public images (see its \
-         README.md); set PORTCULLIS_TESTDATA to the directory that contains cosign-real/",
-        dir.display()
-    );
-    dir
+    cosign_real_dir()
 }
 
 fn read(path: &Path) -> Vec<u8> {
-    std::fs::read(path).unwrap_or_else(|e| {
-        panic!(
-            "cannot read {} ({e}): test data missing; see cosign-real/README.md for its source",
-            path.display()
-        )
-    })
+    read_cosign_real(path)
 }
 
 /// The bundle cases of `cases.json`.
