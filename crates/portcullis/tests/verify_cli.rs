@@ -19,7 +19,6 @@ use std::process::{Command, Output};
 
 use portcullis_testkit::{
     ImageSpec, Pusher, TestRegistry, cosign_real_dir, free_port, read_cosign_real, sha256,
-    testdata_dir,
 };
 use serde_json::{Value, json};
 
