@@ -478,23 +478,9 @@ impl RegistryClient {
             .created
             .cell(&config)
             .get_or_try_init(|| async {
-                let answer = self
-                    .send(
-                        &reg,
-                        Request {
-                            method: Method::GET,
-                            url: reg.api_url(&path, &["blobs", config.as_str()])?,
-                            accept: None,
-                            kind: Kind::Blob,
-                            repository: &path,
-                            what: format!("config blob {config}"),
-                        },
-                    )
+                let body = self
+                    .fetch_blob(&reg, &path, &config, None, CONFIG_LIMIT, "config blob")
                     .await?;
-                let body = answer
-                    .body(CONFIG_LIMIT, &reg.host, &path, "config blob")
-                    .await?;
-                check_digest(&reg, &path, &body, &config)?;
                 manifest::parse_created(&body).map_err(|detail| RegistryError::Malformed {
                     registry: reg.host.clone(),
                     repository: path.clone(),
@@ -504,6 +490,44 @@ impl RegistryClient {
             })
             .await
             .copied()
+    }
+
+    /// `GET` a blob by digest: refused before the request when its announced `size` is over
+    /// `limit`, read capped at `limit`, and checked against its digest. `what` names it in
+    /// errors and in the request accounting.
+    pub(crate) async fn fetch_blob(
+        &self,
+        reg: &Registry,
+        path: &str,
+        digest: &Digest,
+        size: Option<u64>,
+        limit: usize,
+        what: &'static str,
+    ) -> Result<Vec<u8>, RegistryError> {
+        if size.is_some_and(|s| s > limit as u64) {
+            return Err(RegistryError::TooLarge {
+                registry: reg.host.clone(),
+                repository: path.to_owned(),
+                what,
+                limit,
+            });
+        }
+        let answer = self
+            .send(
+                reg,
+                Request {
+                    method: Method::GET,
+                    url: reg.api_url(path, &["blobs", digest.as_str()])?,
+                    accept: None,
+                    kind: Kind::Blob,
+                    repository: path,
+                    what: format!("{what} {digest}"),
+                },
+            )
+            .await?;
+        let body = answer.body(limit, &reg.host, path, what).await?;
+        check_digest(reg, path, &body, digest)?;
+        Ok(body)
     }
 
     /// Digest (and, with `want_created`, creation time) of each tag, in the order given,

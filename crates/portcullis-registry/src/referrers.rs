@@ -391,32 +391,8 @@ impl RegistryClient {
         path: &str,
         (digest, _, size): &(Digest, String, Option<u64>),
     ) -> Result<Vec<u8>, RegistryError> {
-        if size.is_some_and(|s| s > BUNDLE_LIMIT as u64) {
-            return Err(RegistryError::TooLarge {
-                registry: reg.host.clone(),
-                repository: path.to_owned(),
-                what: "sigstore bundle",
-                limit: BUNDLE_LIMIT,
-            });
-        }
-        let answer = self
-            .send(
-                reg,
-                Request {
-                    method: Method::GET,
-                    url: reg.api_url(path, &["blobs", digest.as_str()])?,
-                    accept: None,
-                    kind: Kind::Blob,
-                    repository: path,
-                    what: format!("sigstore bundle {digest}"),
-                },
-            )
-            .await?;
-        let bundle = answer
-            .body(BUNDLE_LIMIT, &reg.host, path, "sigstore bundle")
-            .await?;
-        check_digest(reg, path, &bundle, digest)?;
-        Ok(bundle)
+        self.fetch_blob(reg, path, digest, *size, BUNDLE_LIMIT, "sigstore bundle")
+            .await
     }
 }
 

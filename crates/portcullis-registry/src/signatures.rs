@@ -165,31 +165,16 @@ impl RegistryClient {
                     format!("{tag}: layer digest '{}': {e}", layer.digest),
                 )
             })?;
-            if layer.size.is_some_and(|s| s > PAYLOAD_LIMIT as u64) {
-                return Err(RegistryError::TooLarge {
-                    registry: reg.host.clone(),
-                    repository: path.clone(),
-                    what: "signature payload",
-                    limit: PAYLOAD_LIMIT,
-                });
-            }
-            let answer = self
-                .send(
+            let payload = self
+                .fetch_blob(
                     &reg,
-                    Request {
-                        method: Method::GET,
-                        url: reg.api_url(&path, &["blobs", digest.as_str()])?,
-                        accept: None,
-                        kind: Kind::Blob,
-                        repository: &path,
-                        what: format!("signature payload {digest}"),
-                    },
+                    &path,
+                    &digest,
+                    layer.size,
+                    PAYLOAD_LIMIT,
+                    "signature payload",
                 )
                 .await?;
-            let payload = answer
-                .body(PAYLOAD_LIMIT, &reg.host, &path, "signature payload")
-                .await?;
-            check_digest(&reg, &path, &payload, &digest)?;
             layers.push(SignatureLayer {
                 digest,
                 payload,
