@@ -10,10 +10,13 @@
 //! 3. ours: exactly one transparency log entry, with the evidence its bundle version requires;
 //! 4. upstream: signing times, chain, SCT, log inclusion, signature, digest, entry consistency;
 //! 5. ours: the upstream result reports every check the policy required;
-//! 6. ours: the certificate's identity and issuer are on the policy's allowlist;
+//! 6. ours: the certificate's identity and issuer are on the policy's allowlist, with the
+//!    certificate extension values (Fulcio claims) that identity requires;
 //! 7. ours: a DSSE payload is an in-toto statement with a subject of the artifact's digest.
 //!
 //! Pure and synchronous: no I/O, no clock but the one upstream reads to refuse future times.
+
+use std::collections::BTreeMap;
 
 use sigstore_verify::types::bundle::VerificationMaterialContent;
 use sigstore_verify::types::{Bundle, MediaType, SignatureContent};
@@ -23,6 +26,7 @@ use portcullis_image::Digest;
 
 use crate::artifact::Artifact;
 use crate::binding;
+use crate::claims;
 use crate::danger;
 use crate::identity::{self, Match};
 use crate::policy::{Authority, BundlePolicy, Checks};
@@ -114,12 +118,20 @@ pub(crate) fn verify(
     check_performed(&result, policy)?;
 
     // 6. Who signed.
-    let signer = match &policy.authority {
-        Authority::Key(key) => Signer::Key {
-            algorithm: key.algorithm(),
-            fingerprint: key.fingerprint().to_owned(),
-        },
-        Authority::Keyless(allowed) => allowed_signer(&result, allowed)?,
+    let (signer, claims) = match &policy.authority {
+        Authority::Key(key) => (
+            Signer::Key {
+                algorithm: key.algorithm(),
+                fingerprint: key.fingerprint().to_owned(),
+            },
+            BTreeMap::new(),
+        ),
+        Authority::Keyless(allowed) => {
+            let claims = leaf_certificate(&bundle)
+                .map(claims::read)
+                .unwrap_or_default();
+            (allowed_signer(&result, allowed, &claims)?, claims)
+        }
     };
 
     // 7. What was signed.
@@ -154,7 +166,22 @@ pub(crate) fn verify(
         predicate_type,
         tlog_verified: result.tlog_verified(),
         sct_verified: keyless && result.sct_verified(),
+        claims,
     })
+}
+
+/// The DER of the signing (leaf) certificate, for a certificate bundle: the one the upstream
+/// verifier checked.
+fn leaf_certificate(bundle: &Bundle) -> Option<&[u8]> {
+    match &bundle.verification_material.content {
+        VerificationMaterialContent::Certificate(certificate) => {
+            Some(certificate.raw_bytes.as_bytes())
+        }
+        VerificationMaterialContent::X509CertificateChain { certificates } => {
+            certificates.first().map(|c| c.raw_bytes.as_bytes())
+        }
+        _ => None,
+    }
 }
 
 /// What the bundle verifies with, if it is a kind this crate knows.
@@ -279,14 +306,16 @@ fn check_performed(result: &VerificationResult, policy: &BundlePolicy) -> Result
     Ok(())
 }
 
-/// Matches the verified certificate's claims against the allowlist.
+/// Matches the verified certificate's identity, issuer and extension `claims` against the
+/// allowlist.
 fn allowed_signer(
     result: &VerificationResult,
     allowed: &[identity::Identity],
+    claims: &BTreeMap<String, String>,
 ) -> Result<Signer, Refusal> {
     let san = result.identity().map(|san| san.as_str().to_owned());
     let issuer = result.issuer().map(str::to_owned);
-    match identity::check(allowed, san.as_deref(), issuer.as_deref()) {
+    match identity::check(allowed, san.as_deref(), issuer.as_deref(), claims) {
         Match::Allowed { san, issuer } => Ok(Signer::Certificate {
             identity: san,
             issuer,
@@ -298,6 +327,17 @@ fn allowed_signer(
         Match::IssuerMismatch { expected } => Err(Refusal::IssuerMismatch {
             expected,
             actual: issuer,
+            identity: san.unwrap_or_default(),
+        }),
+        Match::ClaimMismatch {
+            oid,
+            expected,
+            actual,
+        } => Err(Refusal::ClaimMismatch {
+            claim: claims::describe(&oid),
+            oid,
+            expected,
+            actual,
             identity: san.unwrap_or_default(),
         }),
     }

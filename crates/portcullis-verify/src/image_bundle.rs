@@ -91,6 +91,7 @@ mod tests {
             predicate_type: predicate_type.map(str::to_owned),
             tlog_verified: true,
             sct_verified: true,
+            claims: std::collections::BTreeMap::new(),
         }
     }
 

@@ -110,6 +110,7 @@ fn verify(
                 predicate_type: None,
                 tlog_verified: false,
                 sct_verified: false,
+                claims: std::collections::BTreeMap::new(),
             }
         }
         _ => {

@@ -14,11 +14,16 @@
 //!
 //! Must not: touch Git, talk to the network (trusted roots and bundles are handed in), or
 //! decide promotion policy (which authority applies to which image is the policy crate's call).
+//! A keyless identity may also require exact values of Fulcio certificate extensions (the
+//! GitHub workflow claims, or any extension by OID; see [`claims`]), and a verified keyless
+//! bundle reports them all ([`BundleVerified::claims`]).
+//!
 //! Every failure is a [`Refusal`]: there is no "verified with warnings".
 
 mod artifact;
 mod binding;
 mod bundle;
+pub mod claims;
 pub mod danger;
 mod identity;
 mod image_bundle;

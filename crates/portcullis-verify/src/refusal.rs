@@ -187,6 +187,25 @@ pub enum Refusal {
         /// The certificate identity the issuer was checked for.
         identity: String,
     },
+    /// The certificate's identity and issuer are allowed, but a certificate extension the
+    /// policy requires (a Fulcio claim such as the GitHub workflow repository) is missing or
+    /// holds another value.
+    #[error(
+        "certificate claim {claim} is {} but identity '{identity}' requires '{expected}'",
+        quoted_or_none(actual.as_deref())
+    )]
+    ClaimMismatch {
+        /// The claim: its name and OID for a named Fulcio claim, the OID otherwise.
+        claim: String,
+        /// The extension's dotted OID.
+        oid: String,
+        /// The value the policy requires.
+        expected: String,
+        /// The value in the certificate, if it has the extension.
+        actual: Option<String>,
+        /// The certificate identity the claim was checked for.
+        identity: String,
+    },
     /// The trusted root cannot verify this bundle (for example, it has no key for the log the
     /// bundle names in a way the upstream verifier reports as a trust-root problem).
     #[error("trusted root cannot be used to verify this bundle")]
@@ -278,6 +297,7 @@ impl Refusal {
             Self::UnsupportedArtifact { .. } => "unsupported_artifact",
             Self::IdentityMismatch { .. } => "identity_mismatch",
             Self::IssuerMismatch { .. } => "issuer_mismatch",
+            Self::ClaimMismatch { .. } => "claim_mismatch",
             Self::TrustRoot { .. } => "trust_root",
             Self::MalformedSignature { .. } => "malformed_signature",
             Self::MalformedPayload { .. } => "malformed_payload",
@@ -613,6 +633,19 @@ mod tests {
         assert_eq!(
             refusal.to_string(),
             "certificate identity (none) is not allowed: expected 'a@example.com'"
+        );
+        let refusal = Refusal::ClaimMismatch {
+            claim: "github-workflow-ref (1.3.6.1.4.1.57264.1.6)".to_owned(),
+            oid: "1.3.6.1.4.1.57264.1.6".to_owned(),
+            expected: "refs/heads/main".to_owned(),
+            actual: None,
+            identity: "a@example.com".to_owned(),
+        };
+        assert_eq!(refusal.code(), "claim_mismatch");
+        assert_eq!(
+            refusal.to_string(),
+            "certificate claim github-workflow-ref (1.3.6.1.4.1.57264.1.6) is (none) but \
+             identity 'a@example.com' requires 'refs/heads/main'"
         );
         let refusal = Refusal::MaterialMismatch {
             expected: Material::PublicKey,

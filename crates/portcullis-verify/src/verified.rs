@@ -3,6 +3,8 @@
 //! A [`BundleVerified`] only comes out of [`crate::verify_bundle`]: its constructor is private,
 //! so holding one means every check of the policy passed.
 
+use std::collections::BTreeMap;
+
 use jiff::Timestamp;
 use portcullis_image::Digest;
 
@@ -41,6 +43,7 @@ pub struct BundleVerified {
     pub(crate) predicate_type: Option<String>,
     pub(crate) tlog_verified: bool,
     pub(crate) sct_verified: bool,
+    pub(crate) claims: BTreeMap<String, String>,
 }
 
 impl BundleVerified {
@@ -110,5 +113,14 @@ impl BundleVerified {
     /// which have no certificate).
     pub fn sct_verified(&self) -> bool {
         self.sct_verified
+    }
+
+    /// The signing certificate's textual extensions, keyed by dotted OID: the Fulcio claims
+    /// (`1.3.6.1.4.1.57264.1.*`: issuer, GitHub workflow trigger, commit, repository, ref,
+    /// build signer, runner...) and any other extension holding a DER `UTF8String`; see
+    /// [`crate::claims`]. Read from the certificate that chained to the trusted root. Empty for
+    /// a key-based bundle.
+    pub fn claims(&self) -> &BTreeMap<String, String> {
+        &self.claims
     }
 }

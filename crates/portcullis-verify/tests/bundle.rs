@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use portcullis_verify::{
     Artifact, BundlePolicy, Identity, KeyAlgorithm, Matcher, Material, PublicKey, Reason, Refusal,
-    Signer, TrustRoot, verify_bundle,
+    Signer, TrustRoot, claims, verify_bundle,
 };
 use proptest::prelude::*;
 use serde_json::Value;
@@ -337,4 +337,167 @@ fn verification_types_can_be_shared_across_threads() {
     shared::<Artifact>();
     shared::<portcullis_verify::BundleVerified>();
     shared::<Refusal>();
+}
+
+// Fulcio certificate extension claims. The conformance bundles are signed by a GitHub Actions
+// workflow of sigstore-conformance/extremely-dangerous-public-oidc-beacon; these are the
+// values its certificates record.
+
+const BEACON_REPOSITORY: &str = "sigstore-conformance/extremely-dangerous-public-oidc-beacon";
+
+fn beacon_requiring(conditions: &[(&str, &str)]) -> BundlePolicy {
+    let identity = conditions.iter().fold(
+        Identity::exact(BEACON, GITHUB).unwrap(),
+        |identity, (oid, value)| identity.require_extension(oid, *value).unwrap(),
+    );
+    BundlePolicy::keyless([identity]).unwrap()
+}
+
+#[test]
+fn a_keyless_bundle_reports_its_certificate_claims() {
+    for name in ["happy-path-v0.1", "happy-path-v0.3"] {
+        let c = case(name);
+        let verified = verify_bundle(&c.bundle, &c.artifact, &beacon(), &c.trust).unwrap();
+        let claims = verified.claims();
+        let claim = |oid: &str| claims.get(oid).map(String::as_str);
+        // Legacy raw-bytes extensions.
+        assert_eq!(claim("1.3.6.1.4.1.57264.1.1"), Some(GITHUB), "{name}");
+        assert_eq!(
+            claim(claims::GITHUB_WORKFLOW_TRIGGER),
+            Some("workflow_dispatch"),
+            "{name}"
+        );
+        assert_eq!(
+            claim(claims::GITHUB_WORKFLOW_REPOSITORY),
+            Some(BEACON_REPOSITORY),
+            "{name}"
+        );
+        assert_eq!(
+            claim(claims::GITHUB_WORKFLOW_REF),
+            Some("refs/heads/main"),
+            "{name}"
+        );
+        assert_eq!(
+            claim(claims::GITHUB_WORKFLOW_NAME),
+            Some("Extremely dangerous OIDC beacon"),
+            "{name}"
+        );
+        let sha = claim(claims::GITHUB_WORKFLOW_SHA).unwrap();
+        assert_eq!(sha.len(), 40, "{name}: {sha}");
+        // DER UTF8String extensions: the same facts, decoded without their DER header.
+        assert_eq!(claim("1.3.6.1.4.1.57264.1.8"), Some(GITHUB), "{name}");
+        assert_eq!(claim("1.3.6.1.4.1.57264.1.9"), Some(BEACON), "{name}");
+        assert_eq!(
+            claim("1.3.6.1.4.1.57264.1.12"),
+            Some(format!("https://github.com/{BEACON_REPOSITORY}").as_str()),
+            "{name}"
+        );
+        assert_eq!(claim("1.3.6.1.4.1.57264.1.13"), Some(sha), "{name}");
+        assert_eq!(
+            claim("1.3.6.1.4.1.57264.1.14"),
+            Some("refs/heads/main"),
+            "{name}"
+        );
+        assert!(
+            claims
+                .keys()
+                .all(|oid| oid.starts_with("1.3.6.1.4.1.57264.1.")),
+            "standard X.509 extensions are not text: {claims:?}"
+        );
+    }
+}
+
+#[test]
+fn matching_workflow_claims_are_accepted() {
+    for name in ["happy-path-v0.1", "happy-path-v0.3"] {
+        let c = case(name);
+        let sha = verify_bundle(&c.bundle, &c.artifact, &beacon(), &c.trust)
+            .unwrap()
+            .claims()[claims::GITHUB_WORKFLOW_SHA]
+            .clone();
+        let policy = beacon_requiring(&[
+            (claims::GITHUB_WORKFLOW_TRIGGER, "workflow_dispatch"),
+            (claims::GITHUB_WORKFLOW_SHA, &sha),
+            (
+                claims::GITHUB_WORKFLOW_NAME,
+                "Extremely dangerous OIDC beacon",
+            ),
+            (claims::GITHUB_WORKFLOW_REPOSITORY, BEACON_REPOSITORY),
+            (claims::GITHUB_WORKFLOW_REF, "refs/heads/main"),
+            // A generic condition on a DER UTF8String extension (source repository URI).
+            (
+                "1.3.6.1.4.1.57264.1.12",
+                "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon",
+            ),
+        ]);
+        let verified = verify_bundle(&c.bundle, &c.artifact, &policy, &c.trust).unwrap();
+        assert_eq!(verified.identity(), Some(BEACON), "{name}");
+    }
+}
+
+#[test]
+fn another_workflow_repository_is_a_claim_mismatch_naming_both_values() {
+    let c = case("happy-path-v0.3");
+    let policy = beacon_requiring(&[(claims::GITHUB_WORKFLOW_REPOSITORY, "acme/app")]);
+    let refusal = verify_bundle(&c.bundle, &c.artifact, &policy, &c.trust).unwrap_err();
+    assert_eq!(refusal.code(), "claim_mismatch");
+    assert!(
+        matches!(
+            &refusal,
+            Refusal::ClaimMismatch { oid, expected, actual: Some(actual), identity, .. }
+                if oid == claims::GITHUB_WORKFLOW_REPOSITORY
+                    && expected == "acme/app"
+                    && actual == BEACON_REPOSITORY
+                    && identity == BEACON
+        ),
+        "{refusal:?}"
+    );
+    assert_eq!(
+        refusal.to_string(),
+        format!(
+            "certificate claim github-workflow-repository (1.3.6.1.4.1.57264.1.5) is \
+             '{BEACON_REPOSITORY}' but identity '{BEACON}' requires 'acme/app'"
+        )
+    );
+}
+
+#[test]
+fn a_wrong_ref_or_a_missing_extension_is_a_claim_mismatch() {
+    let c = case("happy-path-v0.1");
+    let policy = beacon_requiring(&[(claims::GITHUB_WORKFLOW_REF, "refs/tags/v1.0.0")]);
+    let refusal = verify_bundle(&c.bundle, &c.artifact, &policy, &c.trust).unwrap_err();
+    assert!(
+        matches!(&refusal, Refusal::ClaimMismatch { actual: Some(actual), .. } if actual == "refs/heads/main"),
+        "{refusal:?}"
+    );
+    // Deployment environment (.1.23): the beacon's job runs in none.
+    let policy = beacon_requiring(&[("1.3.6.1.4.1.57264.1.23", "production")]);
+    let refusal = verify_bundle(&c.bundle, &c.artifact, &policy, &c.trust).unwrap_err();
+    assert!(
+        matches!(&refusal, Refusal::ClaimMismatch { actual: None, oid, .. } if oid == "1.3.6.1.4.1.57264.1.23"),
+        "{refusal:?}"
+    );
+    assert!(refusal.to_string().contains("is (none)"), "{refusal}");
+}
+
+#[test]
+fn an_identity_mismatch_wins_over_a_claim_mismatch() {
+    let c = case("happy-path-v0.3");
+    let identity = Identity::exact("release@example.com", GITHUB)
+        .unwrap()
+        .require_extension(claims::GITHUB_WORKFLOW_REPOSITORY, "acme/app")
+        .unwrap();
+    let policy = BundlePolicy::keyless([identity]).unwrap();
+    let refusal = verify_bundle(&c.bundle, &c.artifact, &policy, &c.trust).unwrap_err();
+    assert_eq!(refusal.code(), "identity_mismatch");
+}
+
+#[test]
+fn a_key_bundle_has_no_claims() {
+    let c = case("managed-key-and-trusted-root");
+    let key =
+        std::fs::read_to_string(suite().join("managed-key-and-trusted-root/key.pub")).unwrap();
+    let policy = BundlePolicy::key(PublicKey::from_pem(&key).unwrap());
+    let verified = verify_bundle(&c.bundle, &c.artifact, &policy, &c.trust).unwrap();
+    assert!(verified.claims().is_empty());
 }

@@ -126,6 +126,38 @@ pub(crate) struct AuthorityArgs {
     #[arg(long, value_name = "RE", conflicts_with = "certificate_oidc_issuer")]
     pub(crate) certificate_oidc_issuer_regexp: Option<String>,
 
+    /// Keyless: the exact GitHub workflow trigger the certificate must record (Fulcio
+    /// extension 1.3.6.1.4.1.57264.1.2), e.g. `push`, `workflow_dispatch`.
+    #[arg(long, value_name = "TRIGGER", conflicts_with = "key")]
+    pub(crate) certificate_github_workflow_trigger: Option<String>,
+
+    /// Keyless: the exact commit SHA the GitHub workflow ran at (Fulcio extension
+    /// 1.3.6.1.4.1.57264.1.3).
+    #[arg(long, value_name = "SHA", conflicts_with = "key")]
+    pub(crate) certificate_github_workflow_sha: Option<String>,
+
+    /// Keyless: the exact GitHub workflow name (Fulcio extension 1.3.6.1.4.1.57264.1.4).
+    #[arg(long, value_name = "NAME", conflicts_with = "key")]
+    pub(crate) certificate_github_workflow_name: Option<String>,
+
+    /// Keyless: the exact repository the GitHub workflow ran in, as `owner/name` (Fulcio
+    /// extension 1.3.6.1.4.1.57264.1.5), e.g. `acme/app`.
+    #[arg(long, value_name = "OWNER/NAME", conflicts_with = "key")]
+    pub(crate) certificate_github_workflow_repository: Option<String>,
+
+    /// Keyless: the exact Git ref the GitHub workflow ran for (Fulcio extension
+    /// 1.3.6.1.4.1.57264.1.6), e.g. `refs/heads/main` or `refs/tags/v1.2.0`.
+    #[arg(long, value_name = "REF", conflicts_with = "key")]
+    pub(crate) certificate_github_workflow_ref: Option<String>,
+
+    /// Keyless: a certificate extension that must hold exactly VALUE, by dotted OID, e.g.
+    /// `1.3.6.1.4.1.57264.1.12=https://github.com/acme/app` (Fulcio's source repository
+    /// URI). Fulcio's `1.3.6.1.4.1.57264.1.*` extensions are read as Fulcio writes them; any
+    /// other extension must hold a DER UTF8String. Repeat for more; all must hold. A
+    /// certificate without the extension is rejected (`claim_mismatch`).
+    #[arg(long, value_name = "OID=VALUE", conflicts_with = "key")]
+    pub(crate) certificate_extension: Vec<String>,
+
     /// A Sigstore `trusted_root.json`; default: the public-good root shipped with Portcullis.
     #[arg(long, value_name = "FILE")]
     pub(crate) trusted_root: Option<PathBuf>,

@@ -150,3 +150,76 @@ fn bad_inputs_are_errors_not_rejections() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--certificate-oidc-issuer"));
 }
+
+#[test]
+fn certificate_github_workflow_repository_is_checked() {
+    let root = testdata_dir().join("sigstore-conformance");
+    let run = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_portcullis"))
+            .arg("verify-bundle")
+            .arg("--bundle")
+            .arg(root.join("happy-path-v0.3/bundle.sigstore.json"))
+            .args([
+                "--certificate-identity",
+                DEFAULT_IDENTITY,
+                "--certificate-oidc-issuer",
+                DEFAULT_ISSUER,
+            ])
+            .args(extra)
+            .arg("--trusted-root")
+            .arg(root.join("production_trusted_root.json"))
+            .arg(root.join("a.txt"))
+            .output()
+            .unwrap()
+    };
+    let out = run(&[
+        "--certificate-github-workflow-repository",
+        "sigstore-conformance/extremely-dangerous-public-oidc-beacon",
+        "--certificate-github-workflow-ref",
+        "refs/heads/main",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let out = run(&["--certificate-github-workflow-repository", "acme/app"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("claim_mismatch"), "{stderr}");
+    assert!(stderr.contains("github-workflow-repository"), "{stderr}");
+    assert!(stderr.contains("'acme/app'"), "{stderr}");
+
+    let out = run(&["--certificate-extension", "not-an-oid=x"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn certificate_claim_flags_are_keyless_only() {
+    let out = Command::new(env!("CARGO_BIN_EXE_portcullis"))
+        .args([
+            "verify-bundle",
+            "--bundle",
+            "b.json",
+            "--key",
+            "k.pub",
+            "--certificate-github-workflow-repository",
+            "acme/app",
+            "sha256:00",
+        ])
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("cannot be used with"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

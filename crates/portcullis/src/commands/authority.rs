@@ -1,8 +1,10 @@
 //! The signer flags shared by `verify` and `verify-bundle` (cosign's names), turned into a
 //! policy and a trusted root. The insecure switches print a warning on stderr every time.
+//! The certificate extension flags (`--certificate-github-workflow-*`,
+//! `--certificate-extension`) add exact-value conditions to the keyless identity.
 
 use anyhow::{Context, bail};
-use portcullis_verify::{BundlePolicy, Identity, Matcher, PublicKey, TrustRoot};
+use portcullis_verify::{BundlePolicy, Identity, Matcher, PublicKey, TrustRoot, claims};
 use tracing::warn;
 
 use crate::cli::AuthorityArgs;
@@ -65,5 +67,63 @@ fn authority(args: &AuthorityArgs) -> anyhow::Result<BundlePolicy> {
             "keyless verification needs --certificate-oidc-issuer (or --certificate-oidc-issuer-regexp)"
         ),
     };
-    Ok(BundlePolicy::keyless([Identity::new(san, issuer)])?)
+    let identity = extension_conditions(args)?.into_iter().try_fold(
+        Identity::new(san, issuer),
+        |identity, (flag, oid, value)| {
+            identity
+                .require_extension(&oid, value)
+                .with_context(|| format!("invalid {flag}"))
+        },
+    )?;
+    Ok(BundlePolicy::keyless([identity])?)
+}
+
+/// The certificate extension conditions the flags give: (flag, OID, value).
+fn extension_conditions(args: &AuthorityArgs) -> anyhow::Result<Vec<(String, String, String)>> {
+    let named = [
+        (
+            "--certificate-github-workflow-trigger",
+            claims::GITHUB_WORKFLOW_TRIGGER,
+            &args.certificate_github_workflow_trigger,
+        ),
+        (
+            "--certificate-github-workflow-sha",
+            claims::GITHUB_WORKFLOW_SHA,
+            &args.certificate_github_workflow_sha,
+        ),
+        (
+            "--certificate-github-workflow-name",
+            claims::GITHUB_WORKFLOW_NAME,
+            &args.certificate_github_workflow_name,
+        ),
+        (
+            "--certificate-github-workflow-repository",
+            claims::GITHUB_WORKFLOW_REPOSITORY,
+            &args.certificate_github_workflow_repository,
+        ),
+        (
+            "--certificate-github-workflow-ref",
+            claims::GITHUB_WORKFLOW_REF,
+            &args.certificate_github_workflow_ref,
+        ),
+    ];
+    let mut conditions: Vec<(String, String, String)> = named
+        .into_iter()
+        .filter_map(|(flag, oid, value)| {
+            value
+                .as_ref()
+                .map(|value| (flag.to_owned(), oid.to_owned(), value.clone()))
+        })
+        .collect();
+    for given in &args.certificate_extension {
+        let Some((oid, value)) = given.split_once('=') else {
+            bail!("--certificate-extension '{given}' is not OID=VALUE");
+        };
+        conditions.push((
+            format!("--certificate-extension '{given}'"),
+            oid.to_owned(),
+            value.to_owned(),
+        ));
+    }
+    Ok(conditions)
 }
