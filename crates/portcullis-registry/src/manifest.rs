@@ -141,6 +141,31 @@ pub(crate) fn parse_created(body: &[u8]) -> Result<Option<Timestamp>, String> {
     }
 }
 
+/// A descriptor as manifests, indexes and referrer lists carry it (the fields the signature
+/// layouts read).
+#[derive(Debug, Deserialize)]
+pub(crate) struct RawDescriptor {
+    #[serde(rename = "mediaType")]
+    pub(crate) media_type: Option<String>,
+    #[serde(rename = "artifactType")]
+    pub(crate) artifact_type: Option<String>,
+    pub(crate) digest: String,
+    pub(crate) size: Option<u64>,
+    #[serde(default)]
+    pub(crate) annotations: std::collections::BTreeMap<String, String>,
+}
+
+/// A manifest read for its layers (cosign's `.sig` manifests, referrer artifacts);
+/// `manifests` is kept only to recognise an index offered in its place.
+#[derive(Debug, Deserialize)]
+pub(crate) struct LayeredManifest {
+    #[serde(rename = "mediaType")]
+    pub(crate) media_type: Option<String>,
+    pub(crate) manifests: Option<serde_json::Value>,
+    #[serde(default)]
+    pub(crate) layers: Vec<RawDescriptor>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

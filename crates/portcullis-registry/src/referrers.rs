@@ -25,7 +25,7 @@ use tracing::{debug, instrument};
 
 use crate::client::{RegistryClient, announced_digest, check_digest};
 use crate::error::RegistryError;
-use crate::manifest::{OCI_INDEX, OCI_MANIFEST};
+use crate::manifest::{LayeredManifest, OCI_INDEX, OCI_MANIFEST, RawDescriptor};
 use crate::stats::Kind;
 use crate::tags::next_link;
 use crate::transport::{Registry, Request};
@@ -116,27 +116,6 @@ struct RawIndex {
     media_type: Option<String>,
     #[serde(default)]
     manifests: Vec<RawDescriptor>,
-}
-
-#[derive(Debug, Deserialize)]
-struct RawDescriptor {
-    #[serde(rename = "mediaType")]
-    media_type: Option<String>,
-    #[serde(rename = "artifactType")]
-    artifact_type: Option<String>,
-    digest: String,
-    size: Option<u64>,
-    #[serde(default)]
-    annotations: BTreeMap<String, String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct RawManifest {
-    #[serde(rename = "mediaType")]
-    media_type: Option<String>,
-    manifests: Option<serde_json::Value>,
-    #[serde(default)]
-    layers: Vec<RawDescriptor>,
 }
 
 /// Keeps the referrers of `artifact_type`, unless the registry already filtered.
@@ -361,7 +340,7 @@ impl RegistryClient {
             .body(MANIFEST_LIMIT, &reg.host, path, "referrer manifest")
             .await?;
         check_digest(reg, path, &body, digest)?;
-        let raw: RawManifest = serde_json::from_slice(&body)
+        let raw: LayeredManifest = serde_json::from_slice(&body)
             .map_err(|e| malformed(format!("{digest} is not a JSON manifest ({e})")))?;
         match raw.media_type.as_deref() {
             Some(OCI_MANIFEST) | None if raw.manifests.is_none() => {}

@@ -15,12 +15,11 @@ use std::collections::BTreeMap;
 
 use portcullis_image::{Digest, Repository};
 use reqwest::Method;
-use serde::Deserialize;
 use tracing::{debug, instrument};
 
 use crate::client::{RegistryClient, announced_digest, check_digest};
 use crate::error::RegistryError;
-use crate::manifest::{DOCKER_MANIFEST, OCI_MANIFEST};
+use crate::manifest::{DOCKER_MANIFEST, LayeredManifest, OCI_MANIFEST, RawDescriptor};
 use crate::stats::Kind;
 use crate::transport::Request;
 
@@ -56,25 +55,6 @@ impl SignatureLayer {
 /// The tag cosign stores the signatures of `image` under: `sha256-<hex>.sig`.
 pub fn signature_tag(image: &Digest) -> String {
     format!("{}.sig", image.tag_prefix())
-}
-
-#[derive(Debug, Deserialize)]
-struct RawManifest {
-    #[serde(rename = "mediaType")]
-    media_type: Option<String>,
-    manifests: Option<serde_json::Value>,
-    #[serde(default)]
-    layers: Vec<RawLayer>,
-}
-
-#[derive(Debug, Deserialize)]
-struct RawLayer {
-    #[serde(rename = "mediaType")]
-    media_type: Option<String>,
-    digest: String,
-    size: Option<u64>,
-    #[serde(default)]
-    annotations: BTreeMap<String, String>,
 }
 
 impl RegistryClient {
@@ -125,7 +105,7 @@ impl RegistryClient {
         if let Some(announced) = &announced {
             check_digest(&reg, &path, &body, announced)?;
         }
-        let raw: RawManifest = serde_json::from_slice(&body).map_err(|e| {
+        let raw: LayeredManifest = serde_json::from_slice(&body).map_err(|e| {
             malformed(
                 "signature manifest",
                 format!("{tag} is not a JSON manifest ({e})"),
@@ -143,7 +123,7 @@ impl RegistryClient {
                 ));
             }
         }
-        let wanted: Vec<RawLayer> = raw
+        let wanted: Vec<RawDescriptor> = raw
             .layers
             .into_iter()
             .filter(|l| l.media_type.as_deref() == Some(SIMPLE_SIGNING))
