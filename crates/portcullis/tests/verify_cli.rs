@@ -14,8 +14,9 @@
 //! error (exit 1), never a pass.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails by panicking
 
+mod common;
+use common::{describe, registries_conf, verify};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use portcullis_testkit::{
     ImageSpec, Pusher, TestRegistry, cosign_real_dir, free_port, read_cosign_real, sha256,
@@ -41,18 +42,6 @@ fn read(path: &Path) -> Vec<u8> {
 
 fn read_text(path: &Path) -> String {
     String::from_utf8(read(path)).unwrap()
-}
-
-fn registries_conf(dir: &Path, host: &str, url: &str) -> PathBuf {
-    let p = dir.join("registries.conf");
-    std::fs::write(
-        &p,
-        format!(
-            "registries:\n- name: test\n  prefix: {host}\n  api_url: {url}\n  insecure: true\n"
-        ),
-    )
-    .unwrap();
-    p
 }
 
 /// Pushes the signature manifest of the legacy vector `vector` to `repo` at the signature tag
@@ -132,21 +121,6 @@ async fn push_signature(push: &Pusher, repo: &str, vector: &Path, image_digest: 
         .await;
 }
 
-/// Runs `portcullis verify --output json <image> <args>`.
-fn verify(conf: &Path, image: &str, args: &[String]) -> (Output, Option<Value>) {
-    let out = Command::new(env!("CARGO_BIN_EXE_portcullis"))
-        .arg("verify")
-        .arg(image)
-        .arg("--registries-conf")
-        .arg(conf)
-        .args(["--output", "json"])
-        .args(args)
-        .output()
-        .unwrap();
-    let report = serde_json::from_slice(&out.stdout).ok();
-    (out, report)
-}
-
 /// The case's policy as cosign flags, and the key file written for it when the data lacks
 /// the one it names. `insecure`: whether the policy's insecure switches are passed.
 fn policy_flags(case: &Value, scratch: &Path, insecure: bool) -> Vec<String> {
@@ -215,15 +189,6 @@ fn policy_flags(case: &Value, scratch: &Path, insecure: bool) -> Vec<String> {
     let root = dir.join(case["trusted_root"].as_str().unwrap());
     flags.extend(["--trusted-root".to_owned(), root.display().to_string()]);
     flags
-}
-
-fn describe(out: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 /// The refusal codes of a report's signatures.

@@ -13,8 +13,10 @@
 //! - a registry failing while the referrers are read is an error (exit 1), never a pass.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails by panicking
 
+mod common;
+use common::{describe, registries_conf, verify};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use portcullis_testkit::{Pusher, TestRegistry, cosign_real_dir, fakes, read_cosign_real};
 use serde_json::{Value, json};
@@ -48,18 +50,6 @@ fn referrer_cases() -> Vec<Value> {
         "cases.json has no {REFERRER_FORMAT} case"
     );
     cases
-}
-
-fn registries_conf(dir: &Path, host: &str, url: &str) -> PathBuf {
-    let p = dir.join("registries.conf");
-    std::fs::write(
-        &p,
-        format!(
-            "registries:\n- name: test\n  prefix: {host}\n  api_url: {url}\n  insecure: true\n"
-        ),
-    )
-    .unwrap();
-    p
 }
 
 /// Pushes `bundle_path` as a referrer of `image_digest` to `repo`; with `fallback`, also the
@@ -138,30 +128,6 @@ fn policy_flags(case: &Value) -> Vec<String> {
         ]);
     }
     flags
-}
-
-/// Runs `portcullis verify --output json <image> <args>`.
-fn verify(conf: &Path, image: &str, args: &[String]) -> (Output, Option<Value>) {
-    let out = Command::new(env!("CARGO_BIN_EXE_portcullis"))
-        .arg("verify")
-        .arg(image)
-        .arg("--registries-conf")
-        .arg(conf)
-        .args(["--output", "json"])
-        .args(args)
-        .output()
-        .unwrap();
-    let report = serde_json::from_slice(&out.stdout).ok();
-    (out, report)
-}
-
-fn describe(out: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 /// Checks one case's run: exit code, and for a refusal the code of the bundle's outcome
