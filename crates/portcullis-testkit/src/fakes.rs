@@ -239,6 +239,64 @@ pub async fn throttling_proxy(upstream: &str, throttled: usize, retry_after: &st
     serve(router.with_state(state), hits).await
 }
 
+/// What [`faulty_proxy`] does to the requests it faults.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// `500 Internal Server Error`.
+    ServerError,
+    /// `404 Not Found`, as if the object vanished between two requests.
+    NotFound,
+    /// `200` with the upstream body's last byte changed (content that does not match the
+    /// digest it was asked by).
+    Corrupt,
+}
+
+/// A proxy to a real registry that applies `fault` to every request whose path contains
+/// `needle` (say `/blobs/` or `.sig`) and forwards the rest. Fake because a healthy real
+/// registry does not fail on cue.
+pub async fn faulty_proxy(upstream: &str, needle: &str, fault: Fault) -> FakeServer {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let state = (
+        upstream.to_owned(),
+        hits.clone(),
+        needle.to_owned(),
+        fault,
+        reqwest::Client::new(),
+    );
+    let router = Router::new().fallback(
+        |State((upstream, hits, needle, fault, http)): State<(
+            String,
+            Arc<AtomicUsize>,
+            String,
+            Fault,
+            reqwest::Client,
+        )>,
+         req: Request| async move {
+            hits.fetch_add(1, Ordering::SeqCst);
+            if !req.uri().path().contains(&needle) {
+                return forward(&http, &upstream, req).await;
+            }
+            match fault {
+                Fault::ServerError => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+                Fault::NotFound => StatusCode::NOT_FOUND.into_response(),
+                Fault::Corrupt => {
+                    let resp = forward(&http, &upstream, req).await;
+                    let (parts, body) = resp.into_parts();
+                    let mut bytes = axum::body::to_bytes(body, 16 * 1024 * 1024)
+                        .await
+                        .map(|b| b.to_vec())
+                        .unwrap_or_default();
+                    if let Some(last) = bytes.last_mut() {
+                        *last ^= 0x01;
+                    }
+                    Response::from_parts(parts, Body::from(bytes))
+                }
+            }
+        },
+    );
+    serve(router.with_state(state), hits).await
+}
+
 #[derive(Clone)]
 struct TokenFront {
     upstream: String,

@@ -32,6 +32,7 @@ use crate::identity::{self, Match};
 use crate::policy::{Authority, BundlePolicy, Checks};
 use crate::refusal::{Material, Reason, Refusal, upstream};
 use crate::trust_root::TrustRoot;
+use crate::unlogged;
 use crate::verified::{BundleVerified, Signer};
 
 /// Verifies a Sigstore bundle (`*.sigstore.json`, media types v0.1 to v0.3, message
@@ -91,6 +92,30 @@ pub(crate) fn verify(
             artifact: digest.clone(),
             source: upstream(source),
         })?;
+    // 4a. A key signature in no log and without a timestamp, the log explicitly waived: no
+    // signing time to establish, so only the signature is checked (see `unlogged`).
+    if let Authority::Key(key) = &policy.authority
+        && !policy.checks.tlog
+        && unlogged::applies(&bundle)
+    {
+        unlogged::verify(&bundle, artifact, digest, key)?;
+        let predicate_type = statement_predicate(&bundle, artifact, digest)?;
+        return Ok(BundleVerified {
+            signer: Signer::Key {
+                algorithm: key.algorithm(),
+                fingerprint: key.fingerprint().to_owned(),
+            },
+            artifact: digest.clone(),
+            log_index: None,
+            integrated_time: None,
+            signed_times: Vec::new(),
+            predicate_type,
+            tlog_verified: false,
+            sct_verified: false,
+            claims: BTreeMap::new(),
+        });
+    }
+
     let verifier = trust.verifier();
     let result = match &policy.authority {
         Authority::Key(key) => {
@@ -135,22 +160,7 @@ pub(crate) fn verify(
     };
 
     // 7. What was signed.
-    let predicate_type = match &bundle.content {
-        SignatureContent::DsseEnvelope(envelope) => Some(
-            binding::check_statement(envelope.payload.as_bytes(), artifact, digest).map_err(
-                |reason| match reason {
-                    Reason::NoMatchingSubject { .. } => Refusal::DigestMismatch {
-                        artifact: digest.clone(),
-                        source: reason.into(),
-                    },
-                    _ => Refusal::UnsupportedBundle {
-                        source: reason.into(),
-                    },
-                },
-            )?,
-        ),
-        _ => None,
-    };
+    let predicate_type = statement_predicate(&bundle, artifact, digest)?;
 
     let keyless = matches!(policy.authority, Authority::Keyless(_));
     Ok(BundleVerified {
@@ -168,6 +178,29 @@ pub(crate) fn verify(
         sct_verified: keyless && result.sct_verified(),
         claims,
     })
+}
+
+/// For a DSSE bundle, the in-toto statement's predicate type, once its subject is checked to
+/// be the artifact; `None` for a message signature.
+fn statement_predicate(
+    bundle: &Bundle,
+    artifact: &Artifact,
+    digest: &Digest,
+) -> Result<Option<String>, Refusal> {
+    let SignatureContent::DsseEnvelope(envelope) = &bundle.content else {
+        return Ok(None);
+    };
+    binding::check_statement(envelope.payload.as_bytes(), artifact, digest)
+        .map(Some)
+        .map_err(|reason| match reason {
+            Reason::NoMatchingSubject { .. } => Refusal::DigestMismatch {
+                artifact: digest.clone(),
+                source: reason.into(),
+            },
+            _ => Refusal::UnsupportedBundle {
+                source: reason.into(),
+            },
+        })
 }
 
 /// The DER of the signing (leaf) certificate, for a certificate bundle: the one the upstream
@@ -279,7 +312,36 @@ fn check_log_evidence(bundle: &Bundle, checks: Checks) -> Result<(), Refusal> {
             .into(),
         });
     }
+    if let Some(proof) = &entry.inclusion_proof {
+        check_checkpoint_signer(proof.checkpoint.checkpoint())?;
+    }
     Ok(())
+}
+
+/// A signed note names each signature's key (`— <name> <base64>`), and a log signs its
+/// checkpoints under its own name, the origin's first word (`rekor.sigstore.dev` for
+/// `rekor.sigstore.dev - 1193050959916656506`, the whole origin for Rekor v2). Upstream
+/// checks only the key hint and the signature, so a checkpoint whose log signature line had
+/// its name changed still verified; this requires a line under the log's name (witness
+/// cosignatures under other names may sit beside it). An unparsable checkpoint is left to
+/// upstream, which refuses it.
+fn check_checkpoint_signer(
+    checkpoint: Option<&sigstore_verify::types::Checkpoint>,
+) -> Result<(), Refusal> {
+    let Some(checkpoint) = checkpoint else {
+        return Ok(());
+    };
+    let origin = checkpoint.origin();
+    let name = origin.split_whitespace().next().unwrap_or(origin);
+    if checkpoint.signatures().iter().any(|s| s.name == name) {
+        return Ok(());
+    }
+    Err(Refusal::TlogInvalid {
+        source: Reason::CheckpointSigner {
+            name: name.to_owned(),
+        }
+        .into(),
+    })
 }
 
 /// Defence in depth: upstream reports which checks it ran; a success that skipped one the

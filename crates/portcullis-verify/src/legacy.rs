@@ -20,17 +20,15 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use portcullis_image::Digest;
 use serde_json::{Value, json};
-use sigstore_verify::crypto::VerificationKey;
 use sigstore_verify::types::{DerCertificate, SignatureBytes};
 
 use crate::artifact::Artifact;
 use crate::bundle;
-use crate::danger;
-use crate::policy::{Authority, BundlePolicy};
-use crate::refusal::{Reason, Refusal, upstream};
+use crate::policy::BundlePolicy;
+use crate::refusal::{Reason, Refusal};
 use crate::simple_signing;
 use crate::trust_root::TrustRoot;
-use crate::verified::{BundleVerified, Signer};
+use crate::verified::BundleVerified;
 
 /// `dev.cosignproject.cosign/signature`: base64 signature over the payload bytes.
 pub const SIGNATURE_ANNOTATION: &str = "dev.cosignproject.cosign/signature";
@@ -83,41 +81,10 @@ fn verify(
 ) -> Result<BundleVerified, Refusal> {
     let layer = Layer::parse(annotations)?;
     let artifact = Artifact::Bytes(payload.to_vec());
-    let mut verified = match (&policy.authority, &layer) {
-        // Key-based, never logged, and the policy explicitly does not require the log: there
-        // is no signing time to establish, so there is nothing for a bundle to carry but the
-        // signature. Checked here, with the same upstream primitive.
-        (Authority::Key(key), Layer { rekor: None, .. })
-            if !policy.checks.tlog && layer.certificate.is_none() && layer.timestamp.is_none() =>
-        {
-            danger::warn_if_relaxed(policy);
-            let digest = artifact.digest();
-            VerificationKey::from_spki(key.der())
-                .and_then(|k| k.verify(payload, &layer.signature))
-                .map_err(|source| Refusal::SignatureInvalid {
-                    artifact: digest.clone(),
-                    source: upstream(source),
-                })?;
-            BundleVerified {
-                signer: Signer::Key {
-                    algorithm: key.algorithm(),
-                    fingerprint: key.fingerprint().to_owned(),
-                },
-                artifact: digest,
-                log_index: None,
-                integrated_time: None,
-                signed_times: Vec::new(),
-                predicate_type: None,
-                tlog_verified: false,
-                sct_verified: false,
-                claims: std::collections::BTreeMap::new(),
-            }
-        }
-        _ => {
-            let bundle_json = layer.to_bundle(payload)?;
-            bundle::verify(&bundle_json, &artifact, &artifact.digest(), policy, trust)?
-        }
-    };
+    // A key signature in no log reaches the bundle path's unlogged check (when the policy
+    // waives the log) like any other bundle.
+    let bundle_json = layer.to_bundle(payload)?;
+    let mut verified = bundle::verify(&bundle_json, &artifact, &artifact.digest(), policy, trust)?;
     // What was signed: authenticated now.
     simple_signing::check(payload, image_digest)?;
     verified.artifact = image_digest.clone();

@@ -33,6 +33,7 @@ mod policy;
 mod refusal;
 mod simple_signing;
 mod trust_root;
+mod unlogged;
 mod verified;
 mod verified_image;
 

@@ -335,6 +335,16 @@ impl Refusal {
                 CertificateError::Sct(_) => Self::SctInvalid {
                     source: upstream(error),
                 },
+                // The path builder (webpki) reports a certificate outside its validity at
+                // the signing time as a chain failure; upstream carries its variant only as
+                // text, so it is recognised by name. The chain itself is sound: say so.
+                CertificateError::ChainInvalid(detail)
+                    if detail.contains("CertExpired") || detail.contains("CertNotValidYet") =>
+                {
+                    Self::CertificateValidity {
+                        source: upstream(error),
+                    }
+                }
                 // Malformed, ChainInvalid, NoValidAuthority, and whatever comes next.
                 _ => Self::CertificateChain {
                     source: upstream(error),
@@ -529,6 +539,26 @@ pub enum Reason {
         /// The image digest the signature was checked for.
         expected: Digest,
     },
+    /// A message signature's digest is not the artifact's.
+    #[error("message signature is over {signed}, not {artifact}")]
+    MessageDigest {
+        /// The digest the bundle says was signed.
+        signed: String,
+        /// The artifact's digest.
+        artifact: Digest,
+    },
+    /// No signature line of the checkpoint is under the log's own name.
+    #[error("checkpoint carries no signature under the log's name '{name}'")]
+    CheckpointSigner {
+        /// The log's name, from the checkpoint origin.
+        name: String,
+    },
+    /// The bundle holds neither a message signature nor a DSSE envelope.
+    #[error("bundle content is neither a message signature nor a dsse envelope")]
+    UnknownContent,
+    /// An Ed25519 message signature signs the bytes, which a digest cannot stand for.
+    #[error("an ed25519 message signature needs the artifact's bytes, not its digest")]
+    Ed25519NeedsBytes,
     /// The upstream verifier returned success without a check this crate requires.
     #[error("the verifier did not perform the {check} check")]
     CheckNotPerformed {
