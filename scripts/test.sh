@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ./scripts/install-deps.sh
+./scripts/install-node-deps.sh
 
 # Tests find the shared third-party data here unless told otherwise.
 export PORTCULLIS_TESTDATA="${PORTCULLIS_TESTDATA:-$(cd .. && pwd)/shared/testdata}"

@@ -239,6 +239,28 @@ pub async fn throttling_proxy(upstream: &str, throttled: usize, retry_after: &st
     serve(router.with_state(state), hits).await
 }
 
+/// A plain HTTP file server for `dir` (`GET /<path>` answers the file, anything else `404`),
+/// for tests that need static content over HTTP, such as a TUF repository. Not a fake of
+/// anything: TUF repositories are static files on any web server.
+pub async fn file_server(dir: &std::path::Path) -> FakeServer {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let state = (dir.to_owned(), hits.clone());
+    let router = Router::new().fallback(
+        |State((dir, hits)): State<(std::path::PathBuf, Arc<AtomicUsize>)>, req: Request| async move {
+            hits.fetch_add(1, Ordering::SeqCst);
+            let path = req.uri().path().trim_start_matches('/').to_owned();
+            if path.split('/').any(|part| part == ".." || part.is_empty()) {
+                return StatusCode::NOT_FOUND.into_response();
+            }
+            match tokio::fs::read(dir.join(&path)).await {
+                Ok(bytes) => (StatusCode::OK, bytes).into_response(),
+                Err(_) => StatusCode::NOT_FOUND.into_response(),
+            }
+        },
+    );
+    serve(router.with_state(state), hits).await
+}
+
 /// What [`faulty_proxy`] does to the requests it faults.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fault {

@@ -8,7 +8,8 @@
 //! entries and signs SETs and checkpoints ([`TransparencyLog`]); the `trusted_root.json` that
 //! trusts exactly these ([`TestSigstore::trusted_root_json`]); cosign signatures in both
 //! layouts a registry holds them ([`Signer::legacy_layer`], [`Signer::message_bundle`]) and
-//! pushing them to a registry ([`push_legacy_signatures`], [`push_referrer`]).
+//! pushing them to a registry ([`push_legacy_signatures`], [`push_referrer`]); a TUF
+//! repository on disk that distributes a trusted root as Sigstore does ([`TufRepository`]).
 //!
 //! Must not: be used outside tests and benchmarks (`publish = false`), or be trusted by any
 //! verification that is not a test's: every key here lives in memory for one test run.
@@ -25,6 +26,7 @@ mod log;
 mod push;
 mod signer;
 mod trusted_root;
+mod tuf;
 
 pub use ca::{CertificateAuthority, LeafSpec, San};
 pub use error::TestSignError;
@@ -33,3 +35,4 @@ pub use log::{LogEntry, TransparencyLog};
 pub use push::{push_legacy_signatures, push_referrer, signature_tag};
 pub use signer::{LegacyLayer, Signer, SigningOptions};
 pub use trusted_root::TestSigstore;
+pub use tuf::TufRepository;

@@ -12,7 +12,8 @@
 //! are verified for its digest and sorted into signatures and attestations by their predicate
 //! type ([`verify_image_bundle`]).
 //!
-//! Must not: touch Git, talk to the network (trusted roots and bundles are handed in), or
+//! Must not: touch Git, talk to the network (bundles are handed in; the only request it makes
+//! is a TUF refresh of the trusted root, when a caller asks for one), or
 //! decide promotion policy (which authority applies to which image is the policy crate's call).
 //! A keyless identity may also require exact values of Fulcio certificate extensions (the
 //! GitHub workflow claims, or any extension by OID; see [`claims`]), and a verified keyless
@@ -30,9 +31,11 @@ mod image_bundle;
 mod key;
 mod legacy;
 mod policy;
+mod predicate;
 mod refusal;
 mod simple_signing;
 mod trust_root;
+mod tuf;
 mod unlogged;
 mod verified;
 mod verified_image;
@@ -47,7 +50,9 @@ pub use legacy::{
     TIMESTAMP_ANNOTATION, verify_legacy_signature,
 };
 pub use policy::BundlePolicy;
+pub use predicate::{PREDICATE_SHORT_NAMES, predicate_type_uri};
 pub use refusal::{Detail, Material, Reason, Refusal};
 pub use trust_root::{TrustRoot, TrustRootError};
+pub use tuf::{Freshness, PUBLIC_GOOD_TUF_URL, TufMode, TufSource};
 pub use verified::{BundleVerified, Signer};
 pub use verified_image::{VerifiedImage, verify_candidate_legacy};

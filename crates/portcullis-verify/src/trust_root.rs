@@ -6,8 +6,8 @@
 //! checked once, when loaded (malformed keys, duplicate log IDs and inverted windows are
 //! refused then), and can be shared by any number of verifications: clones are cheap.
 //!
-//! Nothing here fetches anything. Keeping the file current (Sigstore distributes it over TUF)
-//! is the operator's job; a stale root fails closed once keys rotate.
+//! Nothing here fetches anything: [`crate::tuf`] keeps a root current through TUF. A stale
+//! root given as a file fails closed once keys rotate.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -47,6 +47,24 @@ pub enum TrustRootError {
         /// Where it came from: a path, or a description.
         origin: String,
         /// What was wrong with it.
+        #[source]
+        source: Detail,
+    },
+    /// Neither the TUF repository nor the cache gave a trusted root.
+    #[error(
+        "cannot get a trusted root through TUF from {url}{}, and the cache in {} holds no valid copy; \
+         allow access to {url}, or give a trusted_root.json file (--trusted-root)",
+        online.as_ref().map(|e| format!(" ({e})")).unwrap_or_else(|| " (offline: not asked)".to_owned()),
+        cache_dir.display()
+    )]
+    Tuf {
+        /// The repository.
+        url: String,
+        /// The cache directory.
+        cache_dir: PathBuf,
+        /// Why the repository gave nothing, when it was asked.
+        online: Option<String>,
+        /// Why the cache gave nothing.
         #[source]
         source: Detail,
     },
@@ -94,6 +112,20 @@ impl TrustRoot {
         &self.verifier
     }
 
+    pub(crate) fn from_upstream(
+        root: &TrustedRoot,
+        origin: String,
+    ) -> Result<Self, TrustRootError> {
+        let verifier = Verifier::new(root).map_err(|source| TrustRootError::Unusable {
+            origin: origin.clone(),
+            source: upstream(source),
+        })?;
+        Ok(Self {
+            verifier: Arc::new(verifier),
+            origin: origin.into(),
+        })
+    }
+
     fn load(json: &[u8], origin: String) -> Result<Self, TrustRootError> {
         let text = std::str::from_utf8(json).map_err(|source| TrustRootError::Parse {
             origin: origin.clone(),
@@ -103,14 +135,7 @@ impl TrustRoot {
             origin: origin.clone(),
             source: upstream(source),
         })?;
-        let verifier = Verifier::new(&root).map_err(|source| TrustRootError::Unusable {
-            origin: origin.clone(),
-            source: upstream(source),
-        })?;
-        Ok(Self {
-            verifier: Arc::new(verifier),
-            origin: origin.into(),
-        })
+        Self::from_upstream(&root, origin)
     }
 }
 

@@ -80,8 +80,10 @@ pub(crate) struct VerifyArgs {
     #[arg(long, requires = "predicate_type")]
     pub(crate) attestation: bool,
 
-    /// The predicate type an attestation must have, as a URI (for example
-    /// `https://slsa.dev/provenance/v1`). Only with `--attestation`.
+    /// The predicate type an attestation must have: a URI (for example
+    /// `https://slsa.dev/provenance/v1`, compared exactly) or one of cosign's short names
+    /// (slsaprovenance, slsaprovenance02, slsaprovenance1, link, spdx, spdxjson, cyclonedx,
+    /// vuln, openvex, custom). Only with `--attestation`.
     #[arg(long = "type", value_name = "PREDICATE_TYPE", requires = "attestation")]
     pub(crate) predicate_type: Option<String>,
 
@@ -158,9 +160,31 @@ pub(crate) struct AuthorityArgs {
     #[arg(long, value_name = "OID=VALUE", conflicts_with = "key")]
     pub(crate) certificate_extension: Vec<String>,
 
-    /// A Sigstore `trusted_root.json`; default: the public-good root shipped with Portcullis.
-    #[arg(long, value_name = "FILE")]
+    /// A Sigstore `trusted_root.json` to verify against. Without it, the trusted root comes
+    /// through TUF: the Sigstore public-good repository (or --tuf-url), refreshed when
+    /// reachable and cached on disk; an unreachable repository falls back to the verified
+    /// cache, and with no cache either the command fails saying so.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["tuf_url", "offline"])]
     pub(crate) trusted_root: Option<PathBuf>,
+
+    /// A TUF repository to take the trusted root from instead of the public-good one (a
+    /// mirror, or a private Sigstore instance); needs --tuf-root.
+    #[arg(long, value_name = "URL", requires = "tuf_root")]
+    pub(crate) tuf_url: Option<String>,
+
+    /// The `root.json` that starts trust in --tuf-url's repository.
+    #[arg(long, value_name = "FILE", requires = "tuf_url")]
+    pub(crate) tuf_root: Option<PathBuf>,
+
+    /// Where TUF metadata and the trusted root are cached [default:
+    /// $XDG_CACHE_HOME/portcullis/tuf, else ~/.cache/portcullis/tuf]; one subdirectory per
+    /// repository.
+    #[arg(long, value_name = "DIR", env = "PORTCULLIS_TUF_CACHE")]
+    pub(crate) tuf_cache: Option<PathBuf>,
+
+    /// Make no TUF request: use the cached trusted root (verified again) or fail.
+    #[arg(long)]
+    pub(crate) offline: bool,
 
     /// INSECURE: accept a signature without a transparency-log proof.
     #[arg(long)]

@@ -128,6 +128,9 @@ fn bad_inputs_are_errors_not_rejections() {
             "https://x",
             &format!("sha256:{}", "0".repeat(64)),
         ])
+        // A root from a file: without one the root comes through TUF, unreachable here.
+        .arg("--trusted-root")
+        .arg(testdata_dir().join("sigstore-conformance/production_trusted_root.json"))
         .output()
         .unwrap();
     assert_eq!(

@@ -324,6 +324,12 @@ async fn an_unsigned_image_is_rejected_as_signature_missing() {
         "someone@example.com".to_owned(),
         "--certificate-oidc-issuer".to_owned(),
         "https://github.com/login/oauth".to_owned(),
+        // From a file: without one the root comes through TUF, unreachable here.
+        "--trusted-root".to_owned(),
+        data_dir()
+            .join("trusted_root.production.json")
+            .display()
+            .to_string(),
     ];
     // By tag (resolved through the registry) and by digest.
     for image in [

@@ -4,7 +4,12 @@
 //! `--certificate-extension`) add exact-value conditions to the keyless identity.
 
 use anyhow::{Context, bail};
-use portcullis_verify::{BundlePolicy, Identity, Matcher, PublicKey, TrustRoot, claims};
+use std::path::PathBuf;
+
+use portcullis_verify::{
+    BundlePolicy, Freshness, Identity, Matcher, PUBLIC_GOOD_TUF_URL, PublicKey, TrustRoot, TufMode,
+    TufSource, claims,
+};
 use tracing::warn;
 
 use crate::cli::AuthorityArgs;
@@ -27,14 +32,74 @@ pub(crate) fn policy(args: &AuthorityArgs) -> anyhow::Result<BundlePolicy> {
     Ok(policy)
 }
 
-/// `--trusted-root`, or the public-good root shipped with Portcullis.
-pub(crate) fn trust_root(args: &AuthorityArgs) -> anyhow::Result<TrustRoot> {
-    match &args.trusted_root {
-        Some(path) => TrustRoot::from_file(path)
-            .with_context(|| format!("cannot load trusted root {}", path.display())),
-        None => TrustRoot::sigstore_public_good()
-            .context("cannot load the built-in public-good trusted root"),
+/// `--trusted-root`, or the trusted root through TUF (`--tuf-url`/`--tuf-root`, else the
+/// public-good repository), announcing on stderr when a cached copy had to stand in.
+pub(crate) async fn trust_root(args: &AuthorityArgs) -> anyhow::Result<TrustRoot> {
+    if let Some(path) = &args.trusted_root {
+        return TrustRoot::from_file(path)
+            .with_context(|| format!("cannot load trusted root {}", path.display()));
     }
+    let base = match &args.tuf_cache {
+        Some(dir) => dir.clone(),
+        None => default_cache_dir()?,
+    };
+    let source = match (&args.tuf_url, &args.tuf_root) {
+        (Some(url), Some(root)) => {
+            let root_json = std::fs::read(root)
+                .with_context(|| format!("cannot read TUF root {}", root.display()))?;
+            TufSource::custom(url, root_json, base.join(cache_name(url)))
+        }
+        _ => TufSource::public_good(base.join(cache_name(PUBLIC_GOOD_TUF_URL))),
+    };
+    let mode = if args.offline {
+        TufMode::Offline
+    } else {
+        TufMode::Online
+    };
+    let (trust, freshness) = TrustRoot::from_tuf(&source, mode).await?;
+    if freshness == Freshness::Cached && mode == TufMode::Online {
+        eprintln!(
+            "note: {} could not be reached; using the trusted root cached in {}",
+            source.url(),
+            source.cache_dir().display()
+        );
+    }
+    Ok(trust)
+}
+
+/// `$XDG_CACHE_HOME/portcullis/tuf`, else `$HOME/.cache/portcullis/tuf`.
+fn default_cache_dir() -> anyhow::Result<PathBuf> {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|v| !v.is_empty())
+                .map(|home| PathBuf::from(home).join(".cache"))
+        });
+    match base {
+        Some(base) => Ok(base.join("portcullis").join("tuf")),
+        None => bail!(
+            "no cache directory for the TUF trusted root: set --tuf-cache (or PORTCULLIS_TUF_CACHE), \
+             or give --trusted-root FILE"
+        ),
+    }
+}
+
+/// A directory name for a repository URL: its host, port and path with every other
+/// character replaced, so two repositories never share a cache.
+fn cache_name(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    rest.trim_end_matches('/')
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 fn authority(args: &AuthorityArgs) -> anyhow::Result<BundlePolicy> {

@@ -11,7 +11,7 @@ use crate::cli::Command;
 pub(crate) async fn run(command: Command) -> anyhow::Result<u8> {
     match command {
         Command::Test(args) => test::run(args).await,
-        Command::VerifyBundle(args) => verify_bundle::run(&args),
+        Command::VerifyBundle(args) => verify_bundle::run(&args).await,
         Command::Verify(args) => verify::run(&args).await,
     }
 }

@@ -145,7 +145,7 @@ pub(crate) async fn run(args: &VerifyArgs) -> anyhow::Result<u8> {
         .parse()
         .with_context(|| format!("cannot use image '{}'", args.image))?;
     let policy = authority::policy(&args.authority)?;
-    let trust = authority::trust_root(&args.authority)?;
+    let trust = authority::trust_root(&args.authority).await?;
     let repository = image.repository();
     let client = registry::client(
         args.registries_conf.as_deref(),
@@ -165,7 +165,7 @@ pub(crate) async fn run(args: &VerifyArgs) -> anyhow::Result<u8> {
     let signature_tag = portcullis_registry::signature_tag(&digest);
     let expect = match (&args.attestation, &args.predicate_type) {
         (true, Some(t)) => Expectation::Attestation {
-            predicate_type: t.clone(),
+            predicate_type: portcullis_verify::predicate_type_uri(t).to_owned(),
         },
         // clap makes `--attestation` and `--type` require each other.
         _ => Expectation::Signature,
@@ -194,7 +194,11 @@ pub(crate) async fn run(args: &VerifyArgs) -> anyhow::Result<u8> {
         image: repository.to_string(),
         digest,
         signature_tag,
-        attestation: args.predicate_type.clone().filter(|_| args.attestation),
+        attestation: args
+            .predicate_type
+            .as_deref()
+            .filter(|_| args.attestation)
+            .map(|t| portcullis_verify::predicate_type_uri(t).to_owned()),
         verified: false,
         code: None,
         signatures: Vec::new(),

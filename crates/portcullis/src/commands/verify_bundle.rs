@@ -8,14 +8,14 @@ use super::authority;
 use crate::cli::VerifyBundleArgs;
 use crate::exit;
 
-pub(crate) fn run(args: &VerifyBundleArgs) -> anyhow::Result<u8> {
+pub(crate) async fn run(args: &VerifyBundleArgs) -> anyhow::Result<u8> {
     // Flags first: a missing flag is the cheapest mistake to report.
     let policy = authority::policy(&args.authority)?;
     let bundle = std::fs::read(&args.bundle)
         .with_context(|| format!("cannot read bundle {}", args.bundle.display()))?;
     let artifact = Artifact::from_file_or_digest(&args.file_or_digest)
         .with_context(|| format!("cannot use '{}' as the artifact", args.file_or_digest))?;
-    let trust = authority::trust_root(&args.authority)?;
+    let trust = authority::trust_root(&args.authority).await?;
     match verify_bundle(&bundle, &artifact, &policy, &trust) {
         Ok(v) => {
             println!("verified: {}", v.artifact());
