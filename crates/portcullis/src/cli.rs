@@ -53,6 +53,10 @@ pub(crate) enum Command {
     /// 1 error in the inputs or talking to the registry.
     #[command(after_help = VERIFY_EXAMPLES)]
     Verify(VerifyArgs),
+
+    /// Validate a verification policy file, or show what it requires of an image.
+    #[command(subcommand)]
+    Policy(crate::commands::policy::PolicyCommand),
 }
 
 const VERIFY_EXAMPLES: &str = "\

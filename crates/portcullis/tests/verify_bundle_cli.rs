@@ -226,3 +226,59 @@ fn certificate_claim_flags_are_keyless_only() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn key_references_and_unanchored_patterns_are_explained() {
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_portcullis"))
+            .arg("verify-bundle")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    // A Kubernetes secret is read by the controller, not the command line: exit 1, with the
+    // way to export it.
+    let out = run(&[
+        "--bundle",
+        "b.json",
+        "--key",
+        "k8s://prod/release-key",
+        "sha256:00",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("kubectl get secret -n prod release-key"),
+        "{stderr}"
+    );
+    let out = run(&[
+        "--bundle",
+        "b.json",
+        "--key",
+        "awskms:///alias/x",
+        "sha256:00",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cosign public-key"));
+
+    // An unanchored pattern is matched whole, and the command says so (on a real case, so
+    // the note is shown on the way to a verdict, here a pass).
+    let case = testdata_dir().join("sigstore-conformance/happy-path-v0.3");
+    let out = Command::new(env!("CARGO_BIN_EXE_portcullis"))
+        .args(["verify-bundle", "--bundle"])
+        .arg(case.join("bundle.sigstore.json"))
+        .args([
+            "--certificate-identity-regexp",
+            "https://github\\.com/sigstore-conformance/.*",
+            "--certificate-oidc-issuer",
+            DEFAULT_ISSUER,
+            "--trusted-root",
+        ])
+        .arg(testdata_dir().join("sigstore-conformance/production_trusted_root.json"))
+        .arg(testdata_dir().join("sigstore-conformance/a.txt"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("must match the whole value"), "{stderr}");
+}

@@ -67,6 +67,37 @@ pub(crate) async fn trust_root(args: &AuthorityArgs) -> anyhow::Result<TrustRoot
     Ok(trust)
 }
 
+/// cosign's `--key` also takes references to keys held elsewhere. The one a policy may use,
+/// `k8s://<namespace>/<secret>`, is read inside the cluster by the controller; the command
+/// line reads files only, and says how to get one.
+fn refuse_key_reference(key: &str) -> anyhow::Result<()> {
+    if let Some(rest) = key.strip_prefix("k8s://") {
+        let (namespace, secret) = rest.split_once('/').unwrap_or(("<namespace>", rest));
+        bail!(
+            "--key {key} names a Kubernetes secret, which the controller reads inside the cluster; \
+             on the command line export it to a file first: kubectl get secret -n {namespace} \
+             {secret} -o jsonpath='{{.data.cosign\\.pub}}' | base64 -d > cosign.pub, then --key cosign.pub"
+        );
+    }
+    for scheme in [
+        "awskms://",
+        "gcpkms://",
+        "azurekms://",
+        "hashivault://",
+        "pkcs11:",
+        "env://",
+    ] {
+        if key.starts_with(scheme) {
+            bail!(
+                "--key {key}: keys held in a KMS, a token or the environment are not read; \
+                 export the public key to a PEM file (cosign public-key --key {key} > cosign.pub) \
+                 and pass that"
+            );
+        }
+    }
+    Ok(())
+}
+
 /// `$XDG_CACHE_HOME/portcullis/tuf`, else `$HOME/.cache/portcullis/tuf`.
 fn default_cache_dir() -> anyhow::Result<PathBuf> {
     let base = std::env::var_os("XDG_CACHE_HOME")
@@ -104,6 +135,7 @@ fn cache_name(url: &str) -> String {
 
 fn authority(args: &AuthorityArgs) -> anyhow::Result<BundlePolicy> {
     if let Some(path) = &args.key {
+        refuse_key_reference(&path.to_string_lossy())?;
         let pem = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read key {}", path.display()))?;
         let key = PublicKey::from_pem(&pem)
@@ -115,7 +147,10 @@ fn authority(args: &AuthorityArgs) -> anyhow::Result<BundlePolicy> {
         &args.certificate_identity_regexp,
     ) {
         (Some(id), None) => Matcher::exact(id.clone())?,
-        (None, Some(re)) => Matcher::regex(re).context("invalid --certificate-identity-regexp")?,
+        (None, Some(re)) => {
+            note_unanchored("--certificate-identity-regexp", re);
+            Matcher::regex(re).context("invalid --certificate-identity-regexp")?
+        }
         _ => bail!(
             "give --key, or --certificate-identity (or --certificate-identity-regexp) with --certificate-oidc-issuer"
         ),
@@ -126,6 +161,7 @@ fn authority(args: &AuthorityArgs) -> anyhow::Result<BundlePolicy> {
     ) {
         (Some(i), None) => Matcher::exact(i.clone())?,
         (None, Some(re)) => {
+            note_unanchored("--certificate-oidc-issuer-regexp", re);
             Matcher::regex(re).context("invalid --certificate-oidc-issuer-regexp")?
         }
         _ => bail!(
@@ -141,6 +177,17 @@ fn authority(args: &AuthorityArgs) -> anyhow::Result<BundlePolicy> {
         },
     )?;
     Ok(BundlePolicy::keyless([identity])?)
+}
+
+/// cosign finds a pattern anywhere in the value; Portcullis matches the whole value. A
+/// pattern not written with `^…$` means something else to each, so say how it is read.
+fn note_unanchored(flag: &str, pattern: &str) {
+    if !(pattern.starts_with('^') && pattern.ends_with('$')) {
+        eprintln!(
+            "note: {flag} '{pattern}' must match the whole value (read as '^(?:{pattern})$'); \
+             cosign would accept a match anywhere in it"
+        );
+    }
 }
 
 /// The certificate extension conditions the flags give: (flag, OID, value).

@@ -1,6 +1,7 @@
 //! One module per subcommand; each returns the exit code it wants.
 
 mod authority;
+pub(crate) mod policy;
 mod registry;
 mod test;
 mod verify;
@@ -13,5 +14,6 @@ pub(crate) async fn run(command: Command) -> anyhow::Result<u8> {
         Command::Test(args) => test::run(args).await,
         Command::VerifyBundle(args) => verify_bundle::run(&args).await,
         Command::Verify(args) => verify::run(&args).await,
+        Command::Policy(command) => policy::run(&command),
     }
 }
