@@ -13,7 +13,8 @@
 //!   `artifactType` `application/vnd.oci.empty.v1+json`, so the listing is not filtered);
 //! - every manifest and blob is checked against its digest and capped; every failure other
 //!   than the two `404`s above is an error, never "no referrers". A paginated referrers
-//!   answer (`Link: rel="next"`) is refused rather than read in part. Nothing is cached
+//!   answer (`Link: rel="next"`) is read page by page, on the same origin, within bounds;
+//!   beyond them it is refused rather than read in part. Nothing is cached
 //!   (referrers come and go) and nothing is verified here.
 
 use std::collections::BTreeMap;
@@ -46,6 +47,8 @@ const MANIFEST_LIMIT: usize = 4 * 1024 * 1024;
 const BUNDLE_LIMIT: usize = 16 * 1024 * 1024;
 /// Referrers read at most; more is an error, not a silent cut.
 const MAX_REFERRERS: usize = 1024;
+/// Pages of one referrers listing read at most.
+const MAX_PAGES: usize = 64;
 /// Bundle layers read at most over all referrers.
 const MAX_BUNDLES: usize = 256;
 
@@ -118,6 +121,39 @@ struct RawIndex {
     manifests: Vec<RawDescriptor>,
 }
 
+/// One page of a referrers listing: an OCI image index whose descriptors have valid digests.
+fn parse_index(body: &[u8], what: &str) -> Result<Vec<Referrer>, String> {
+    let raw: RawIndex = serde_json::from_slice(body)
+        .map_err(|e| format!("{what} is not a JSON image index ({e})"))?;
+    if raw.media_type.as_deref().is_some_and(|m| m != OCI_INDEX) {
+        return Err(format!(
+            "{what} is not an OCI image index (media type {})",
+            raw.media_type.as_deref().unwrap_or_default()
+        ));
+    }
+    if raw.manifests.len() > MAX_REFERRERS {
+        return Err(format!(
+            "{what}: {} referrers, more than the {MAX_REFERRERS} read",
+            raw.manifests.len()
+        ));
+    }
+    raw.manifests
+        .into_iter()
+        .map(|d| {
+            let digest: Digest = d
+                .digest
+                .parse()
+                .map_err(|e| format!("{what}: digest '{}': {e}", d.digest))?;
+            Ok(Referrer {
+                digest,
+                media_type: d.media_type,
+                artifact_type: d.artifact_type,
+                annotations: d.annotations,
+            })
+        })
+        .collect()
+}
+
 /// Keeps the referrers of `artifact_type`, unless the registry already filtered.
 fn filter_artifact_type(
     referrers: Vec<Referrer>,
@@ -162,6 +198,7 @@ impl RegistryClient {
             url.query_pairs_mut().append_pair("artifactType", t);
         }
         let what = format!("referrers of {image}");
+        let first_url = url.clone();
         let answer = self
             .send(
                 &reg,
@@ -213,50 +250,76 @@ impl RegistryClient {
             what: "referrers index",
             detail,
         };
-        let filtered_by_registry =
-            source == ReferrersSource::Api && artifact_type_filter_applied(answer.headers());
-        if source == ReferrersSource::Api && next_link(answer.headers()).is_some() {
-            return Err(malformed(format!(
-                "{what} is paginated, which is not read yet; refusing a partial list"
-            )));
+        // The API may paginate (`Link: <…>; rel="next"`, as for tag lists); every page is
+        // read, on the same origin only (credentials go with each request), each URL once,
+        // within MAX_PAGES and MAX_REFERRERS: a list is read whole or refused, never in part.
+        let mut referrers = Vec::new();
+        let mut fetched = std::collections::HashSet::new();
+        let mut page_url = first_url;
+        let mut answer = answer;
+        loop {
+            fetched.insert(page_url.to_string());
+            let filtered_by_registry =
+                source == ReferrersSource::Api && artifact_type_filter_applied(answer.headers());
+            let next = match source {
+                ReferrersSource::Api => next_link(answer.headers()),
+                ReferrersSource::TagSchema => None,
+            };
+            let announced = announced_digest(answer.headers());
+            let body = answer
+                .body(INDEX_LIMIT, &reg.host, &path, "referrers index")
+                .await?;
+            if source == ReferrersSource::TagSchema
+                && let Some(announced) = &announced
+            {
+                check_digest(&reg, &path, &body, announced)?;
+            }
+            let page = parse_index(&body, &what).map_err(malformed)?;
+            referrers.extend(filter_artifact_type(
+                page,
+                artifact_type,
+                filtered_by_registry,
+            ));
+            if referrers.len() > MAX_REFERRERS {
+                return Err(malformed(format!(
+                    "{what}: more than the {MAX_REFERRERS} referrers read"
+                )));
+            }
+            let Some(link) = next else { break };
+            let next_url = page_url.join(&link).map_err(|_| {
+                malformed(format!(
+                    "{what}: the Link header's next target is not a URL"
+                ))
+            })?;
+            if next_url.origin() != page_url.origin() {
+                return Err(malformed(format!(
+                    "{what}: the Link header points to another origin"
+                )));
+            }
+            if fetched.contains(next_url.as_str()) {
+                break;
+            }
+            if fetched.len() >= MAX_PAGES {
+                return Err(malformed(format!(
+                    "{what}: more than {MAX_PAGES} pages; refusing a partial list"
+                )));
+            }
+            answer = self
+                .send(
+                    &reg,
+                    Request {
+                        method: Method::GET,
+                        url: next_url.clone(),
+                        accept: Some(OCI_INDEX),
+                        kind: Kind::ManifestGet,
+                        repository: &path,
+                        what: what.clone(),
+                    },
+                )
+                .await?;
+            page_url = next_url;
         }
-        let announced = announced_digest(answer.headers());
-        let body = answer
-            .body(INDEX_LIMIT, &reg.host, &path, "referrers index")
-            .await?;
-        if source == ReferrersSource::TagSchema
-            && let Some(announced) = &announced
-        {
-            check_digest(&reg, &path, &body, announced)?;
-        }
-        let raw: RawIndex = serde_json::from_slice(&body)
-            .map_err(|e| malformed(format!("{what} is not a JSON image index ({e})")))?;
-        if raw.media_type.as_deref().is_some_and(|m| m != OCI_INDEX) {
-            return Err(malformed(format!(
-                "{what} is not an OCI image index (media type {})",
-                raw.media_type.as_deref().unwrap_or_default()
-            )));
-        }
-        if raw.manifests.len() > MAX_REFERRERS {
-            return Err(malformed(format!(
-                "{what}: {} referrers, more than the {MAX_REFERRERS} read",
-                raw.manifests.len()
-            )));
-        }
-        let mut referrers = Vec::with_capacity(raw.manifests.len());
-        for d in raw.manifests {
-            let digest: Digest = d
-                .digest
-                .parse()
-                .map_err(|e| malformed(format!("{what}: digest '{}': {e}", d.digest)))?;
-            referrers.push(Referrer {
-                digest,
-                media_type: d.media_type,
-                artifact_type: d.artifact_type,
-                annotations: d.annotations,
-            });
-        }
-        let referrers = filter_artifact_type(referrers, artifact_type, filtered_by_registry);
+
         debug!(?source, count = referrers.len(), "referrers listed");
         Ok(Referrers { source, referrers })
     }

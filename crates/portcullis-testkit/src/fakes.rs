@@ -451,6 +451,7 @@ struct ReferrersFront {
     http: reqwest::Client,
     hits: Arc<AtomicUsize>,
     referrers: Arc<Mutex<ReferrerTable>>,
+    page_size: Option<usize>,
 }
 
 /// The referrers API of the OCI distribution spec 1.1 in front of a real registry:
@@ -462,12 +463,20 @@ struct ReferrersFront {
 /// `OCI-Subject`. Everything else is forwarded to `upstream`, where the manifests and blobs
 /// live. Fake because Debian's registry 2.8 lacks the referrers API (it answers `404`).
 pub async fn referrers_api(upstream: &str) -> FakeServer {
+    referrers_api_paged(upstream, None).await
+}
+
+/// [`referrers_api`] answering at most `page_size` descriptors per page, with a
+/// `Link: <…?page=N>; rel="next"` header to the next page, as the distribution spec allows
+/// a registry to paginate the referrers list.
+pub async fn referrers_api_paged(upstream: &str, page_size: Option<usize>) -> FakeServer {
     let hits = Arc::new(AtomicUsize::new(0));
     let state = ReferrersFront {
         upstream: upstream.to_owned(),
         http: reqwest::Client::new(),
         hits: hits.clone(),
         referrers: Arc::default(),
+        page_size,
     };
     let router =
         Router::new().fallback(|State(s): State<ReferrersFront>, req: Request| async move {
@@ -479,9 +488,9 @@ pub async fn referrers_api(upstream: &str) -> FakeServer {
             {
                 let name = rest[..i].to_owned();
                 let subject = rest[i + "/referrers/".len()..].to_owned();
-                let wanted = form_params(req.uri().query().unwrap_or(""))
-                    .get("artifactType")
-                    .cloned();
+                let params = form_params(req.uri().query().unwrap_or(""));
+                let wanted = params.get("artifactType").cloned();
+                let page: usize = params.get("page").and_then(|p| p.parse().ok()).unwrap_or(0);
                 let all = s
                     .referrers
                     .lock()
@@ -489,10 +498,23 @@ pub async fn referrers_api(upstream: &str) -> FakeServer {
                     .get(&(name, subject))
                     .cloned()
                     .unwrap_or_default();
-                let manifests: Vec<serde_json::Value> = all
+                let mut manifests: Vec<serde_json::Value> = all
                     .into_iter()
                     .filter(|d| wanted.as_deref().is_none_or(|w| d["artifactType"] == w))
                     .collect();
+                let mut next = None;
+                if let Some(size) = s.page_size {
+                    let total = manifests.len();
+                    manifests = manifests.into_iter().skip(page * size).take(size).collect();
+                    if (page + 1) * size < total {
+                        let mut link = format!("</v2/{rest}?page={}", page + 1);
+                        if let Some(w) = &wanted {
+                            link.push_str(&format!("&artifactType={w}"));
+                        }
+                        link.push_str(">; rel=\"next\"");
+                        next = HeaderValue::from_str(&link).ok();
+                    }
+                }
                 let index = serde_json::json!({
                     "schemaVersion": 2,
                     "mediaType": "application/vnd.oci.image.index.v1+json",
@@ -512,6 +534,9 @@ pub async fn referrers_api(upstream: &str) -> FakeServer {
                         "oci-filters-applied",
                         HeaderValue::from_static("artifactType"),
                     );
+                }
+                if let Some(link) = next {
+                    resp.headers_mut().insert(header::LINK, link);
                 }
                 return resp;
             }

@@ -509,3 +509,41 @@ fn base64_encode(b: &[u8]) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(b)
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_paginated_referrers_list_is_read_to_its_last_page() {
+    // Fake: Debian's registry has no referrers API; this spec-following front serves it, two
+    // descriptors per page with `Link: rel="next"`, and forwards the rest to the real one.
+    let b = Bench::new();
+    let front = portcullis_testkit::fakes::referrers_api_paged(&b.reg.url(), Some(2)).await;
+    let push = Pusher::new(&front.url(), None);
+    let scratch = tempfile::tempdir().unwrap();
+    let conf = registries_conf(scratch.path(), &front.host(), &front.url());
+    let email = identity_flags(EMAIL, ISSUER);
+    let d = b.image("acme/paged", "1").await;
+    let other = b.image("acme/paged", "2").await;
+    let signer = b.keyless(&LeafSpec::email(EMAIL, ISSUER));
+    // Four bundles about another image first, the one about this image last: only the
+    // fifth, on the third page, verifies.
+    for _ in 0..4 {
+        let copied = b
+            .sigstore
+            .message_bundle(&signer, &other, &SigningOptions::default())
+            .unwrap();
+        push_referrer(&push, "acme/paged", &d, &copied, None).await;
+    }
+    let good = b
+        .sigstore
+        .message_bundle(&signer, &d, &SigningOptions::default())
+        .unwrap();
+    push_referrer(&push, "acme/paged", &d, &good, None).await;
+    let run = b.verify(&conf, &front.host(), "acme/paged", &d, &strs(&email));
+    run.verified();
+    assert_eq!(
+        run.report["signatures"].as_array().unwrap().len(),
+        5,
+        "every page read: {}",
+        run.text
+    );
+    assert_eq!(run.codes(), vec!["digest_mismatch"; 4], "{}", run.text);
+}
