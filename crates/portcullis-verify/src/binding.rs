@@ -82,6 +82,15 @@ pub(crate) fn check_statement(
         .to_owned())
 }
 
+/// The `predicate` of a DSSE payload already accepted by [`check_statement`] (`null` when it
+/// has none).
+pub(crate) fn predicate(payload: &[u8]) -> Value {
+    serde_json::from_slice::<Value>(payload)
+        .ok()
+        .and_then(|mut statement| statement.get_mut("predicate").map(Value::take))
+        .unwrap_or(Value::Null)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

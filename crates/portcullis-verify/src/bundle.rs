@@ -99,7 +99,8 @@ pub(crate) fn verify(
         && unlogged::applies(&bundle)
     {
         unlogged::verify(&bundle, artifact, digest, key)?;
-        let predicate_type = statement_predicate(&bundle, artifact, digest)?;
+        let statement = statement_predicate(&bundle, artifact, digest)?;
+        let (predicate_type, predicate) = statement.unzip();
         return Ok(BundleVerified {
             signer: Signer::Key {
                 algorithm: key.algorithm(),
@@ -110,6 +111,7 @@ pub(crate) fn verify(
             integrated_time: None,
             signed_times: Vec::new(),
             predicate_type,
+            predicate,
             tlog_verified: false,
             sct_verified: false,
             claims: BTreeMap::new(),
@@ -160,7 +162,7 @@ pub(crate) fn verify(
     };
 
     // 7. What was signed.
-    let predicate_type = statement_predicate(&bundle, artifact, digest)?;
+    let (predicate_type, predicate) = statement_predicate(&bundle, artifact, digest)?.unzip();
 
     let keyless = matches!(policy.authority, Authority::Keyless(_));
     Ok(BundleVerified {
@@ -174,24 +176,25 @@ pub(crate) fn verify(
         integrated_time: result.integrated_time(),
         signed_times: result.verified_timestamps().to_vec(),
         predicate_type,
+        predicate,
         tlog_verified: result.tlog_verified(),
         sct_verified: keyless && result.sct_verified(),
         claims,
     })
 }
 
-/// For a DSSE bundle, the in-toto statement's predicate type, once its subject is checked to
-/// be the artifact; `None` for a message signature.
+/// For a DSSE bundle, the in-toto statement's predicate type and predicate, once its subject
+/// is checked to be the artifact; `None` for a message signature.
 fn statement_predicate(
     bundle: &Bundle,
     artifact: &Artifact,
     digest: &Digest,
-) -> Result<Option<String>, Refusal> {
+) -> Result<Option<(String, serde_json::Value)>, Refusal> {
     let SignatureContent::DsseEnvelope(envelope) = &bundle.content else {
         return Ok(None);
     };
     binding::check_statement(envelope.payload.as_bytes(), artifact, digest)
-        .map(Some)
+        .map(|t| Some((t, binding::predicate(envelope.payload.as_bytes()))))
         .map_err(|reason| match reason {
             Reason::NoMatchingSubject { .. } => Refusal::DigestMismatch {
                 artifact: digest.clone(),

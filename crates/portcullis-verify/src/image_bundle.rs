@@ -89,6 +89,7 @@ mod tests {
             integrated_time: None,
             signed_times: Vec::new(),
             predicate_type: predicate_type.map(str::to_owned),
+            predicate: None,
             tlog_verified: true,
             sct_verified: true,
             claims: std::collections::BTreeMap::new(),

@@ -41,6 +41,7 @@ pub struct BundleVerified {
     pub(crate) integrated_time: Option<Timestamp>,
     pub(crate) signed_times: Vec<Timestamp>,
     pub(crate) predicate_type: Option<String>,
+    pub(crate) predicate: Option<serde_json::Value>,
     pub(crate) tlog_verified: bool,
     pub(crate) sct_verified: bool,
     pub(crate) claims: BTreeMap<String, String>,
@@ -100,6 +101,11 @@ impl BundleVerified {
     /// message signature).
     pub fn predicate_type(&self) -> Option<&str> {
         self.predicate_type.as_deref()
+    }
+
+    /// The in-toto predicate of an attestation, authenticated (`None` for a signature).
+    pub fn predicate(&self) -> Option<&serde_json::Value> {
+        self.predicate.as_ref()
     }
 
     /// Whether transparency-log inclusion was verified (always, unless the policy used

@@ -1,7 +1,8 @@
 //! The one thing write-back accepts: an image whose digest a signature was verified for.
 //!
-//! A [`VerifiedImage`] is built only inside this crate, from a [`Candidate`] and a successful
-//! verification whose digest is the candidate's; its fields are read through getters only.
+//! A [`VerifiedImage`] is built only from a [`Candidate`] and a successful verification
+//! ([`BundleVerified`], which nothing outside this crate can make) whose digest is the
+//! candidate's; its fields are read through getters only.
 //! Holding one therefore means "this repository's tag resolved to this digest, and an allowed
 //! signer signed this digest".
 
@@ -26,6 +27,7 @@ pub struct VerifiedImage {
     signer: Signer,
     log_index: Option<u64>,
     integrated_time: Option<Timestamp>,
+    authority: Option<String>,
 }
 
 impl VerifiedImage {
@@ -39,7 +41,37 @@ impl VerifiedImage {
             signer: verified.signer().clone(),
             log_index: verified.log_index(),
             integrated_time: verified.integrated_time(),
+            authority: None,
         })
+    }
+
+    /// Joins a candidate with a successful verification of its digest (a [`BundleVerified`]
+    /// exists only as the result of one): `digest_mismatch` if the verification is about
+    /// another digest.
+    pub fn from_verified(
+        candidate: &Candidate,
+        verified: &BundleVerified,
+    ) -> Result<Self, Refusal> {
+        Self::new(candidate, verified).ok_or_else(|| Refusal::DigestMismatch {
+            artifact: candidate.digest().clone(),
+            source: crate::refusal::Reason::PayloadDigest {
+                claimed: verified.artifact().to_string(),
+                expected: candidate.digest().clone(),
+            }
+            .into(),
+        })
+    }
+
+    /// Labels the image with the policy authority (rule and authority names) whose
+    /// verification made it; a label, it changes nothing that was verified.
+    pub fn with_authority(mut self, authority: impl Into<String>) -> Self {
+        self.authority = Some(authority.into());
+        self
+    }
+
+    /// The policy authority that matched, when the caller labelled it.
+    pub fn authority(&self) -> Option<&str> {
+        self.authority.as_deref()
     }
 
     /// The repository the image lives in.

@@ -241,7 +241,9 @@ fn constraint_widening(limits: &UpdateLimits, app: &AppSettings) -> Option<Strin
         };
     }
     let app_constraint = match app.constraint.as_deref() {
-        None => Constraint::any_release(),
+        // No constraint of its own: the application takes the policy's ceiling as it is,
+        // which the gate applies; nothing is asked beyond it.
+        None => return None,
         Some(text) => match text.parse::<Constraint>() {
             Ok(c) => c,
             // An unparsable constraint selects nothing: it cannot widen (selection reports it).

@@ -1,0 +1,268 @@
+//! One rule against the signatures and attestations found for one image digest.
+//!
+//! Every authority of the rule is tried against every signature (legacy `.sig` layers and
+//! referrer bundles), each on its own; the rule holds when at least `require` distinct
+//! authorities verified (a `static: allow` authority counts, `static: deny` fails the rule)
+//! and every required attestation verifies under one of its authorities with all its
+//! conditions true. A failure is classified for its reason code: no signature at all,
+//! signatures of the wrong signer, too few authorities, or signatures that do not verify.
+
+use portcullis_image::Digest;
+use portcullis_policy::policy::{AttestationRequirement, Authority, Policy, Rule};
+use portcullis_registry::{BundleLayer, SignatureLayer};
+use portcullis_verify::{
+    BundleVerified, Expectation, Refusal, verify_image_bundle, verify_legacy_signature,
+};
+
+use crate::decision::Reason;
+use crate::trust::{Prepared, TrustStore};
+
+/// The signatures and attestations found for one digest, in both layouts.
+#[derive(Clone, Debug, Default)]
+pub struct Evidence {
+    /// Layers of the legacy `sha256-<hex>.sig` manifest.
+    pub layers: Vec<SignatureLayer>,
+    /// Sigstore bundles attached as referrers.
+    pub bundles: Vec<BundleLayer>,
+}
+
+impl Evidence {
+    /// Whether nothing at all was found.
+    pub fn is_empty(&self) -> bool {
+        self.layers.is_empty() && self.bundles.is_empty()
+    }
+}
+
+/// A rule that held: the verification that makes the image (absent when only `static:
+/// allow` authorities held) and the authorities that verified.
+#[derive(Clone, Debug)]
+pub(crate) struct Held {
+    pub(crate) verified: Option<Box<(BundleVerified, String)>>,
+    pub(crate) authorities: Vec<String>,
+}
+
+/// A rule that failed: its reason and what to tell people.
+#[derive(Clone, Debug)]
+pub(crate) struct Failure {
+    pub(crate) reason: Reason,
+    pub(crate) detail: String,
+    /// The signature that held when what failed came after it (an attestation): a rule in
+    /// `warn` mode may still make the image from it.
+    pub(crate) signed: Option<Box<(BundleVerified, String)>>,
+}
+
+impl PartialEq for Failure {
+    fn eq(&self, other: &Self) -> bool {
+        self.reason == other.reason && self.detail == other.detail
+    }
+}
+
+impl Eq for Failure {}
+
+impl Failure {
+    fn new(reason: Reason, detail: impl Into<String>) -> Self {
+        Self {
+            reason,
+            detail: detail.into(),
+            signed: None,
+        }
+    }
+}
+
+/// Evaluates `rule` for the image `digest` with `evidence`.
+pub(crate) async fn rule(
+    store: &TrustStore,
+    policy: &Policy,
+    rule: &Rule,
+    digest: &Digest,
+    evidence: &Evidence,
+) -> Result<Held, Failure> {
+    let mut held = Held {
+        verified: None,
+        authorities: Vec::new(),
+    };
+    let mut refusals: Vec<&'static str> = Vec::new();
+    let mut unusable = Vec::new();
+    for authority in &rule.authorities {
+        match store.prepare(policy, authority).await {
+            Err(why) => unusable.push(why),
+            Ok(Prepared::Deny) => {
+                return Err(Failure::new(
+                    Reason::PolicyDenied,
+                    format!(
+                        "rule '{}' denies it (authority '{}' is static: deny)",
+                        rule.name, authority.name
+                    ),
+                ));
+            }
+            Ok(Prepared::Allow) => held.authorities.push(authority.name.clone()),
+            Ok(Prepared::Verify { policy, trust }) => {
+                match signed_by(&policy, &trust, digest, evidence) {
+                    Ok(verified) => {
+                        held.authorities.push(authority.name.clone());
+                        if held.verified.is_none() {
+                            let label = format!("{}/{}", rule.name, authority.name);
+                            held.verified = Some(Box::new((verified, label)));
+                        }
+                    }
+                    Err(codes) => refusals.extend(codes),
+                }
+            }
+        }
+    }
+    if held.authorities.len() < rule.require {
+        return Err(classify(rule, &held, &refusals, &unusable, evidence));
+    }
+    for requirement in &rule.attestations {
+        attestation(store, policy, requirement, digest, evidence)
+            .await
+            .map_err(|detail| Failure {
+                signed: held.verified.clone(),
+                ..Failure::new(
+                    Reason::AttestationFailed,
+                    format!(
+                        "rule '{}': attestation '{}' ({}): {detail}",
+                        rule.name, requirement.name, requirement.predicate_type
+                    ),
+                )
+            })?;
+    }
+    Ok(held)
+}
+
+/// The first signature in `evidence` that verifies under `policy`, or every refusal code.
+fn signed_by(
+    policy: &portcullis_verify::BundlePolicy,
+    trust: &portcullis_verify::TrustRoot,
+    digest: &Digest,
+    evidence: &Evidence,
+) -> Result<BundleVerified, Vec<&'static str>> {
+    let mut codes = Vec::new();
+    for layer in &evidence.layers {
+        match verify_legacy_signature(&layer.payload, &layer.annotations, digest, policy, trust) {
+            Ok(v) => return Ok(v),
+            Err(r) => codes.push(r.code()),
+        }
+    }
+    for bundle in &evidence.bundles {
+        match verify_image_bundle(
+            &bundle.bundle,
+            digest,
+            &Expectation::Signature,
+            policy,
+            trust,
+        ) {
+            Ok(v) => return Ok(v),
+            Err(r) => codes.push(r.code()),
+        }
+    }
+    Err(codes)
+}
+
+fn classify(
+    rule: &Rule,
+    held: &Held,
+    refusals: &[&'static str],
+    unusable: &[String],
+    evidence: &Evidence,
+) -> Failure {
+    let wanted = format!(
+        "rule '{}' requires {} of {} authorities ({})",
+        rule.name,
+        rule.require,
+        rule.authorities.len(),
+        rule.authorities
+            .iter()
+            .map(|a: &Authority| a.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    if !unusable.is_empty() && held.authorities.is_empty() && refusals.is_empty() {
+        return Failure::new(
+            Reason::TrustUnavailable,
+            format!("{wanted}; {}", unusable.join("; ")),
+        );
+    }
+    if evidence.is_empty() {
+        return Failure::new(
+            Reason::SignatureMissing,
+            format!("no signature in either layout; {wanted}"),
+        );
+    }
+    if !held.authorities.is_empty() {
+        return Failure::new(
+            Reason::ThresholdNotMet,
+            format!(
+                "{wanted}; only {} verified ({})",
+                held.authorities.len(),
+                held.authorities.join(", ")
+            ),
+        );
+    }
+    let identity = [
+        "identity_mismatch",
+        "issuer_mismatch",
+        "claim_mismatch",
+        "material_mismatch",
+    ];
+    let mut codes: Vec<&str> = refusals.to_vec();
+    codes.sort_unstable();
+    codes.dedup();
+    let by_wrong_signer = refusals.iter().any(|c| identity.contains(c))
+        && refusals
+            .iter()
+            .all(|c| identity.contains(c) || *c == "signature_invalid");
+    let reason = if by_wrong_signer {
+        Reason::IdentityMismatch
+    } else {
+        Reason::SignatureInvalid
+    };
+    let mut detail = format!("{wanted}; none verified (refusals: {})", codes.join(", "));
+    if !unusable.is_empty() {
+        detail.push_str(&format!("; unusable: {}", unusable.join("; ")));
+    }
+    Failure::new(reason, detail)
+}
+
+/// Whether `requirement` holds: a referrer bundle that verifies as an attestation of its
+/// predicate type under one of its authorities, with every condition true.
+async fn attestation(
+    store: &TrustStore,
+    policy: &Policy,
+    requirement: &AttestationRequirement,
+    digest: &Digest,
+    evidence: &Evidence,
+) -> Result<(), String> {
+    let expect = Expectation::Attestation {
+        predicate_type: requirement.predicate_type.clone(),
+    };
+    let mut seen = Vec::new();
+    for authority in &requirement.authorities {
+        let Prepared::Verify { policy, trust } = store.prepare(policy, authority).await? else {
+            continue;
+        };
+        for bundle in &evidence.bundles {
+            match verify_image_bundle(&bundle.bundle, digest, &expect, &policy, &trust) {
+                Ok(verified) => {
+                    let predicate = verified
+                        .predicate()
+                        .cloned()
+                        .unwrap_or(serde_json::Value::Null);
+                    match requirement.check_predicate(&predicate) {
+                        Ok(()) => return Ok(()),
+                        Err(failure) => seen.push(crate::trust::error_chain(&failure)),
+                    }
+                }
+                Err(Refusal::WrongPredicateType { .. } | Refusal::NotAnAttestation { .. }) => {}
+                Err(r) => seen.push(r.code().to_owned()),
+            }
+        }
+    }
+    if seen.is_empty() {
+        Err("no attestation of this type signed by an allowed authority".to_owned())
+    } else {
+        seen.sort();
+        seen.dedup();
+        Err(seen.join("; "))
+    }
+}
