@@ -57,6 +57,49 @@ pub(crate) enum Command {
     /// Validate a verification policy file, or show what it requires of an image.
     #[command(subcommand)]
     Policy(crate::commands::policy::PolicyCommand),
+
+    /// Show what `run` would do: every image of a standalone configuration through the gate.
+    ///
+    /// For each application image: list its tags, pick the candidate its strategy and
+    /// constraint allow within the policy's limits, verify its signatures and attestations
+    /// against every matching rule, ask the policy's external gates, and print the decision
+    /// with its reason code (update, no_change, skipped, failed). Nothing is written.
+    /// Exit status: 0 every image was decided, 1 an error or an image that could not be
+    /// decided (registry or trust material unavailable).
+    #[command(after_help = PLAN_EXAMPLES)]
+    Plan(PlanArgs),
+}
+
+const PLAN_EXAMPLES: &str = "Examples:
+  portcullis plan --config portcullis.yaml --policy policies/production.yaml
+  portcullis plan --config portcullis.yaml --policy policy.yaml --output json --offline";
+
+/// `portcullis plan`.
+#[derive(Debug, Args)]
+pub(crate) struct PlanArgs {
+    /// The standalone configuration: applications, repositories, images.
+    #[arg(long, value_name = "FILE", default_value = "portcullis.yaml")]
+    pub(crate) config: PathBuf,
+
+    /// The verification policy every update must satisfy.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) policy: PathBuf,
+
+    /// A registries configuration; default: the one the configuration names, if any.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) registries_conf: Option<PathBuf>,
+
+    /// Where the public-good trusted root is cached (TUF) [default: $XDG_CACHE_HOME/portcullis/tuf].
+    #[arg(long, value_name = "DIR", env = "PORTCULLIS_TUF_CACHE")]
+    pub(crate) tuf_cache: Option<PathBuf>,
+
+    /// Make no TUF request: use the cached public-good trusted root or fail.
+    #[arg(long)]
+    pub(crate) offline: bool,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub(crate) output: OutputFormat,
 }
 
 const VERIFY_EXAMPLES: &str = "\

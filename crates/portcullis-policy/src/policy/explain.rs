@@ -132,10 +132,10 @@ impl Explanation {
             let what = match no_match {
                 NoMatch::Deny => "deny: the image is never updated (defaults.noMatch)",
                 NoMatch::Allow => {
-                    "allow: the image is updated without verification (defaults.noMatch)"
+                    "allow: the image is not updated (nothing to verify it against), and that is expected (defaults.noMatch)"
                 }
                 NoMatch::Warn => {
-                    "warn: the image is updated without verification and a warning event is emitted (defaults.noMatch)"
+                    "warn: the image is not updated (nothing to verify it against), and a warning event says so (defaults.noMatch)"
                 }
             };
             let _ = writeln!(out, "no rule matches; {what}");

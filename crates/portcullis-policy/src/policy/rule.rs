@@ -119,9 +119,9 @@ pub enum NoMatch {
     /// Never update it (the default: fail closed).
     #[default]
     Deny,
-    /// Update it without verification.
+    /// Report it as expected. It is still not updated: nothing verifies it.
     Allow,
-    /// Update it without verification and emit a warning event.
+    /// Report it with a warning event. It is still not updated: nothing verifies it.
     Warn,
 }
 

@@ -85,8 +85,8 @@ pub(crate) fn validate(
             if no_match == NoMatch::Allow {
                 cx.out.warn(
                     &path.key("noMatch"),
-                    "images no rule matches are updated without any verification",
-                    Some("use 'warn' to at least emit an event, or 'deny'".to_owned()),
+                    "images no rule matches are still never updated (there is no authority to verify them against); 'allow' only reports them as expected",
+                    Some("use 'warn' to have each reported as a warning, or 'deny'".to_owned()),
                 );
             }
             defaults.get_or_insert((*doc, Defaults { no_match }));

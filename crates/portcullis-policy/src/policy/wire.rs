@@ -177,9 +177,9 @@ pub(crate) struct Defaults {
 pub(crate) enum NoMatch {
     /// Never update it.
     Deny,
-    /// Update it without verification.
+    /// Report it as expected. It is still not updated: nothing verifies it.
     Allow,
-    /// Update it without verification and emit a warning event.
+    /// Report it with a warning event. It is still not updated: nothing verifies it.
     Warn,
 }
 

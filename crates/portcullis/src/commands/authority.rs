@@ -99,7 +99,7 @@ fn refuse_key_reference(key: &str) -> anyhow::Result<()> {
 }
 
 /// `$XDG_CACHE_HOME/portcullis/tuf`, else `$HOME/.cache/portcullis/tuf`.
-fn default_cache_dir() -> anyhow::Result<PathBuf> {
+pub(crate) fn default_cache_dir() -> anyhow::Result<PathBuf> {
     let base = std::env::var_os("XDG_CACHE_HOME")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)

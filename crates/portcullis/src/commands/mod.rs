@@ -1,6 +1,7 @@
 //! One module per subcommand; each returns the exit code it wants.
 
 mod authority;
+mod plan;
 pub(crate) mod policy;
 mod registry;
 mod test;
@@ -15,5 +16,6 @@ pub(crate) async fn run(command: Command) -> anyhow::Result<u8> {
         Command::VerifyBundle(args) => verify_bundle::run(&args).await,
         Command::Verify(args) => verify::run(&args).await,
         Command::Policy(command) => policy::run(&command),
+        Command::Plan(args) => plan::run(&args).await,
     }
 }

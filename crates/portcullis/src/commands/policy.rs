@@ -106,16 +106,7 @@ fn explain(args: &ExplainArgs) -> anyhow::Result<u8> {
         .image
         .parse()
         .with_context(|| format!("cannot use '{}' as an image", args.image))?;
-    let loaded = match Policy::load(&args.policy) {
-        Ok(loaded) => loaded,
-        Err(err @ PolicyError::Invalid { .. }) => {
-            for problem in err.problems() {
-                eprintln!("{problem}");
-            }
-            return Err(err.into());
-        }
-        Err(err) => return Err(err.into()),
-    };
+    let loaded = load(&args.policy)?;
     let explanation = loaded.policy.explain(&image);
     match args.output {
         OutputFormat::Text => print!("{}", explanation.to_text()),
@@ -126,4 +117,19 @@ fn explain(args: &ExplainArgs) -> anyhow::Result<u8> {
     } else {
         exit::OK
     })
+}
+
+/// Loads a policy for a command that uses it: each problem on stderr with its location, then
+/// the error; warnings are the caller's to show.
+pub(crate) fn load(path: &std::path::Path) -> anyhow::Result<portcullis_policy::policy::Loaded> {
+    match Policy::load(path) {
+        Ok(loaded) => Ok(loaded),
+        Err(err @ PolicyError::Invalid { .. }) => {
+            for problem in err.problems() {
+                eprintln!("{problem}");
+            }
+            Err(err.into())
+        }
+        Err(err) => Err(err.into()),
+    }
 }

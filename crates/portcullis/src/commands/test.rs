@@ -6,7 +6,6 @@ use portcullis_image::{Digest, ImageRef, PlatformFilter};
 use portcullis_policy::{AllowTags, Selection, SelectionOptions, Strategy, TagInfo, UpdateSpec};
 use portcullis_registry::RegistryClient;
 use serde::Serialize;
-use tracing::info;
 
 use crate::cli::{OutputFormat, TestArgs};
 use crate::{exit, tags_file};
@@ -58,7 +57,7 @@ pub(crate) async fn run(args: TestArgs) -> anyhow::Result<u8> {
     let strategy = spec.strategy;
     let options = SelectionOptions::new(spec)
         .with_context(|| format!("cannot select tags for '{}'", args.image))?;
-    let platforms = platform_filter(&args.platform);
+    let platforms = portcullis_gate::lookup::platform_filter(&args.platform);
     let repository = image.repository();
 
     let (tags, client, source) = match &args.tags_file {
@@ -80,39 +79,9 @@ pub(crate) async fn run(args: TestArgs) -> anyhow::Result<u8> {
                 args.credentials.as_deref(),
                 repository.registry(),
             )?;
-            info!(repository = %repository, "listing tags");
-            let names = client.list_tags(repository).await?;
-            info!(count = names.len(), "tags listed");
-            let tags = if strategy.needs_metadata() {
-                // Only tags that can still be chosen need their creation date.
-                let wanted: Vec<String> = names
-                    .iter()
-                    .filter(|n| options.passes_filters(n))
-                    .cloned()
-                    .collect();
-                info!(count = wanted.len(), "reading creation dates");
-                let metas = client
-                    .tag_infos(repository, &wanted, &platforms, true)
+            let tags =
+                portcullis_gate::lookup::tags(&client, repository, &options, strategy, &platforms)
                     .await?;
-                let mut tags: Vec<TagInfo> = metas
-                    .into_iter()
-                    .map(|m| TagInfo {
-                        name: m.name,
-                        created: m.created,
-                        digest: Some(m.digest),
-                    })
-                    .collect();
-                // Filtered-out tags still count as listed.
-                tags.extend(
-                    names
-                        .iter()
-                        .filter(|n| !options.passes_filters(n))
-                        .map(|n| TagInfo::named(n.clone())),
-                );
-                tags
-            } else {
-                names.iter().map(|n| TagInfo::named(n.clone())).collect()
-            };
             (tags, Some(client), "registry")
         }
     };
@@ -163,15 +132,6 @@ pub(crate) async fn run(args: TestArgs) -> anyhow::Result<u8> {
     } else {
         exit::NO_MATCH
     })
-}
-
-/// `--platform` values, or linux and this machine's architecture.
-fn platform_filter(requested: &[String]) -> PlatformFilter {
-    if requested.is_empty() {
-        PlatformFilter::from_specs(&[format!("linux/{}", std::env::consts::ARCH)])
-    } else {
-        PlatformFilter::from_specs(requested)
-    }
 }
 
 fn build_report(

@@ -1,0 +1,307 @@
+//! The standalone configuration (`portcullis.yaml`): applications, their Git repositories and
+//! write-back targets, and the images each watches, in Argo CD Image Updater's vocabulary,
+//! for running Portcullis without Kubernetes. Strict: an unknown field is an error with its
+//! line and column. Relative paths resolve against the file's directory.
+
+#![allow(dead_code)] // the Git, repository and write-back settings are read by `run`
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use portcullis_gate::WatchedImage;
+use portcullis_image::ImageRef;
+use portcullis_image::aiu::ContainerImage;
+use portcullis_policy::Strategy;
+use serde::Deserialize;
+
+/// The file as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct Config {
+    /// `portcullis.dev/v1alpha1`.
+    pub(crate) api_version: String,
+    /// `Config`.
+    pub(crate) kind: String,
+    /// A registries configuration (Image Updater's `registries.conf`).
+    #[serde(default)]
+    pub(crate) registries_conf: Option<PathBuf>,
+    /// Commit identity and signing, and how to push.
+    #[serde(default)]
+    pub(crate) git: Option<GitSettings>,
+    /// The applications.
+    #[serde(default)]
+    pub(crate) applications: Vec<Application>,
+    /// The file's directory, for relative paths (not in the file).
+    #[serde(skip)]
+    pub(crate) base: PathBuf,
+}
+
+/// Commit author and signing, push credentials.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct GitSettings {
+    /// Author (and committer, unless given) of Portcullis' commits.
+    #[serde(default)]
+    pub(crate) author: Option<Identity>,
+    /// The committer, when not the author.
+    #[serde(default)]
+    pub(crate) committer: Option<Identity>,
+    /// How commits are signed.
+    #[serde(default)]
+    pub(crate) signing: Option<Signing>,
+    /// A file holding an HTTPS token for pushes.
+    #[serde(default)]
+    pub(crate) token_file: Option<PathBuf>,
+    /// An SSH private key for pushes.
+    #[serde(default)]
+    pub(crate) ssh_key: Option<PathBuf>,
+    /// The `known_hosts` SSH host keys are checked against.
+    #[serde(default)]
+    pub(crate) known_hosts: Option<PathBuf>,
+}
+
+/// A name and an email.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Identity {
+    pub(crate) name: String,
+    pub(crate) email: String,
+}
+
+/// Commit signing.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct Signing {
+    /// `openpgp`, `x509`, or `none` (only with `allowUnsigned: true`).
+    pub(crate) format: String,
+    /// OpenPGP: the key's fingerprint or id.
+    #[serde(default)]
+    pub(crate) key: Option<String>,
+    /// OpenPGP: the GnuPG home holding the key.
+    #[serde(default)]
+    pub(crate) gnupg_home: Option<PathBuf>,
+    /// OpenPGP: a file with the key's passphrase.
+    #[serde(default)]
+    pub(crate) passphrase_file: Option<PathBuf>,
+    /// X.509: the signing certificate (PEM).
+    #[serde(default)]
+    pub(crate) certificate: Option<PathBuf>,
+    /// X.509: its private key (PKCS#8 PEM).
+    #[serde(default)]
+    pub(crate) private_key: Option<PathBuf>,
+    /// X.509: intermediate certificates (PEM).
+    #[serde(default)]
+    pub(crate) chain: Option<PathBuf>,
+    /// Explicitly allow unsigned commits (`format: none`).
+    #[serde(default)]
+    pub(crate) allow_unsigned: bool,
+}
+
+/// One application.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct Application {
+    /// Its name (Argo CD's application name).
+    pub(crate) name: String,
+    /// Its namespace, for `.argocd-source-<namespace>_<name>.yaml`.
+    #[serde(default)]
+    pub(crate) namespace: Option<String>,
+    /// The Git repository: a URL, or a path to a local repository.
+    pub(crate) repository: String,
+    /// The branch to read (default `main`).
+    #[serde(default = "main")]
+    pub(crate) branch: String,
+    /// The application's source path in the repository.
+    #[serde(default)]
+    pub(crate) path: String,
+    /// Where and how updates are written.
+    #[serde(default)]
+    pub(crate) write_back: WriteBack,
+    /// The images.
+    pub(crate) images: Vec<Image>,
+}
+
+fn main() -> String {
+    "main".to_owned()
+}
+
+/// Write-back settings (Image Updater's `write-back-target`, `git-branch`, commit message).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct WriteBack {
+    /// `kustomization[:dir]`, `helmvalues[:file]`; default the `.argocd-source-<app>.yaml`
+    /// parameter override file.
+    #[serde(default)]
+    pub(crate) target: Option<String>,
+    /// The branch to push to; `base:target` pushes to a separate branch (templates allowed).
+    #[serde(default)]
+    pub(crate) branch: Option<String>,
+    /// The commit message template.
+    #[serde(default)]
+    pub(crate) commit_message: Option<String>,
+}
+
+/// One image of an application.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct Image {
+    /// The image: `ghcr.io/acme/web`, or Image Updater's `alias=image[:constraint]`.
+    pub(crate) image: String,
+    /// Its alias (for Helm and Kustomize parameter names).
+    #[serde(default)]
+    pub(crate) alias: Option<String>,
+    /// `semver` (default), `newest-build`, `digest`, `alphabetical` (and Image Updater's
+    /// deprecated names).
+    #[serde(default)]
+    pub(crate) strategy: Option<String>,
+    /// A semver constraint, or the tag to follow with `digest`.
+    #[serde(default)]
+    pub(crate) constraint: Option<String>,
+    /// `allow-tags`: `regexp:<expression>`.
+    #[serde(default)]
+    pub(crate) allow_tags: Option<String>,
+    /// `ignore-tags`: globs or `regexp:` entries.
+    #[serde(default)]
+    pub(crate) ignore_tags: Vec<String>,
+    /// Platforms (`linux/amd64`).
+    #[serde(default)]
+    pub(crate) platforms: Vec<String>,
+    /// The deployed tag, when it cannot be read from the write-back target.
+    #[serde(default)]
+    pub(crate) current: Option<String>,
+    /// A version to pin: Portcullis leaves the image alone.
+    #[serde(default)]
+    pub(crate) pin: Option<String>,
+    /// Helm parameter names (`helm.image-name`, `helm.image-tag`, `helm.image-spec`).
+    #[serde(default)]
+    pub(crate) helm: Option<HelmNames>,
+    /// The Kustomize image name to set (`kustomize.image-name`).
+    #[serde(default)]
+    pub(crate) kustomize_image: Option<String>,
+}
+
+/// Helm value paths an image is written to.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct HelmNames {
+    #[serde(default)]
+    pub(crate) image_name: Option<String>,
+    #[serde(default)]
+    pub(crate) image_tag: Option<String>,
+    #[serde(default)]
+    pub(crate) image_spec: Option<String>,
+}
+
+impl Config {
+    /// Reads and checks `path`.
+    pub(crate) fn load(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read configuration {}", path.display()))?;
+        let mut config: Config = serde_saphyr::from_str(&text).map_err(|e| {
+            let location = e
+                .location()
+                .filter(|l| l.line() > 0)
+                .map(|l| format!(":{}:{}", l.line(), l.column()))
+                .unwrap_or_default();
+            anyhow::anyhow!(
+                "{}{location}: {}",
+                path.display(),
+                one_line(&e.without_snippet().to_string())
+            )
+        })?;
+        if config.api_version != "portcullis.dev/v1alpha1" || config.kind != "Config" {
+            bail!(
+                "{}: expected apiVersion portcullis.dev/v1alpha1 and kind Config, found {} {}",
+                path.display(),
+                config.api_version,
+                config.kind
+            );
+        }
+        config.base = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        let mut names = std::collections::BTreeSet::new();
+        for app in &config.applications {
+            if !names.insert(app.name.as_str()) {
+                bail!(
+                    "{}: application '{}' is listed twice",
+                    path.display(),
+                    app.name
+                );
+            }
+            if app.images.is_empty() {
+                bail!(
+                    "{}: application '{}' watches no image (add images: [{{image: …}}])",
+                    path.display(),
+                    app.name
+                );
+            }
+            for image in &app.images {
+                app.watched(image).with_context(|| {
+                    format!(
+                        "{}: application '{}', image '{}'",
+                        path.display(),
+                        app.name,
+                        image.image
+                    )
+                })?;
+            }
+        }
+        Ok(config)
+    }
+
+    /// A path of the file, resolved against its directory.
+    pub(crate) fn resolve(&self, path: &Path) -> PathBuf {
+        if path.is_absolute() {
+            path.to_owned()
+        } else {
+            self.base.join(path)
+        }
+    }
+}
+
+impl Application {
+    /// What the gate is asked about `image`.
+    pub(crate) fn watched(&self, image: &Image) -> anyhow::Result<WatchedImage> {
+        // Image Updater's image-list entry: `alias=image[:constraint]`.
+        let entry = ContainerImage::parse(&image.image);
+        let reference: ImageRef = entry
+            .to_image_ref()
+            .with_context(|| format!("'{}' is not an image reference", image.image))?;
+        let strategy = match &image.strategy {
+            Some(s) => Strategy::parse_name(s)?.strategy,
+            None => Strategy::Semver,
+        };
+        let mut watched = WatchedImage::new(self.name.clone(), reference, strategy)
+            .with_ignore_tags(image.ignore_tags.clone())
+            .with_platforms(image.platforms.clone());
+        let entry_alias = Some(entry.alias.clone()).filter(|a| !a.is_empty());
+        if let Some(alias) = image.alias.clone().or(entry_alias) {
+            watched = watched.with_alias(alias);
+        }
+        if let Some(c) = image
+            .constraint
+            .clone()
+            .or_else(|| entry.constraint().map(str::to_owned))
+        {
+            watched = watched.with_constraint(c);
+        }
+        if let Some(a) = &image.allow_tags {
+            watched = watched.with_allow_tags(a.clone());
+        }
+        if let Some(current) = &image.current {
+            watched = watched.with_current(current.clone(), None);
+        }
+        if let Some(pin) = &image.pin {
+            watched = watched.pinned(pin.clone());
+        }
+        Ok(watched)
+    }
+}
+
+fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
