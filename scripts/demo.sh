@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Portcullis in one minute: a local OCI registry with a few tagged sample images, and
-# `portcullis test` explaining which tag it would move to under different strategies.
-# Later stages (signature verification, signed commits) extend this script.
+# `portcullis test` explaining which tag it would move to under different strategies; then
+# images signed (and not) by a throwaway Sigstore, a verification policy, and `portcullis plan`
+# showing what the gate lets through and why.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -10,8 +11,9 @@ root=$(pwd)
 command -v cargo >/dev/null || { echo "demo: cargo not found (install Rust first)" >&2; exit 1; }
 
 echo "== building portcullis"
-cargo build --quiet -p portcullis
+cargo build --quiet -p portcullis -p portcullis-testsign
 bin="$root/target/debug/portcullis"
+signer="$root/target/debug/portcullis-testsign"
 
 work=$(mktemp -d)
 cleanup() {
@@ -62,11 +64,11 @@ make_image() {
     "$manifest" "$(stat -c %s "$work/manifest.json")" > "$dir/index.json"
 }
 
-push() { # push TAG CREATED
-  local tag=$1 created=$2
-  make_image "$work/oci-$tag" "$created" amd64 "demo app $tag"
-  skopeo copy --quiet --dest-tls-verify=false "oci:$work/oci-$tag" "docker://127.0.0.1:$port/demo/app:$tag"
-  echo "   pushed demo/app:$tag (created $created)"
+push() { # push TAG CREATED [REPO]
+  local tag=$1 created=$2 repo=${3:-demo/app}
+  make_image "$work/oci-${repo//\//-}-$tag" "$created" amd64 "$repo $tag"
+  skopeo copy --quiet --dest-tls-verify=false "oci:$work/oci-${repo//\//-}-$tag" "docker://127.0.0.1:$port/$repo:$tag"
+  echo "   pushed $repo:$tag (created $created)"
 }
 
 echo "== pushing sample images"
@@ -103,3 +105,63 @@ run "127.0.0.1:$port/demo/app" --semver-constraint '>=1.0, <3' --ignore-tags '2.
 run "127.0.0.1:$port/demo/app" --update-strategy newest-build
 run "127.0.0.1:$port/demo/app" --update-strategy digest --semver-constraint nightly
 run "127.0.0.1:$port/demo/app" --semver-constraint '^3' --output json
+
+echo
+echo "== signing with a throwaway Sigstore (a local Fulcio-like CA and Rekor-like log)"
+push 1.0.0 2026-01-10T09:00:00Z demo/payments
+push 1.1.0 2026-02-01T09:00:00Z demo/payments
+push 1.0.0 2026-01-10T09:00:00Z demo/search
+push 1.1.0 2026-02-01T09:00:00Z demo/search
+release='uri:https://github.com/acme/shop/.github/workflows/release.yml@refs/tags/v1'
+"$signer" --registry "http://127.0.0.1:$port" --out "$work/trust" \
+  --keyless "demo/app:1.0.0=$release" --keyless "demo/app:1.2.0=$release" \
+  --keyless "demo/app:2.0.0=$release" \
+  --keyless "demo/payments:1.0.0=$release" \
+  --keyless "demo/search:1.0.0=$release" --keyless "demo/search:1.1.0=email:mallory@evil.test"
+echo "   (demo/payments:1.1.0 is left unsigned)"
+
+cat > "$work/policy.yaml" <<YAML
+apiVersion: portcullis.dev/v1alpha1
+kind: VerificationPolicy
+metadata: {name: demo}
+trust:
+  roots:
+    demo: {path: $work/trust/trusted_root.json}
+rules:
+  - name: acme-releases
+    images: ["127.0.0.1:$port/demo/**"]
+    authorities:
+      - name: release-workflow
+        keyless:
+          trustedRoot: demo
+          identities:
+            - subjectRegExp: '^https://github\.com/acme/[^/]+/\.github/workflows/release\.yml@refs/tags/v.+\$'
+              issuer: https://token.actions.githubusercontent.com
+    update:
+      constraint: "<2.0.0"
+YAML
+cat > "$work/portcullis.yaml" <<YAML
+apiVersion: portcullis.dev/v1alpha1
+kind: Config
+registriesConf: registries.conf
+applications:
+  - name: storefront
+    repository: https://git.example/acme/deploy.git
+    images: [{image: "127.0.0.1:$port/demo/app", constraint: "^1.0", current: 1.0.0}]
+  - name: payments
+    repository: https://git.example/acme/deploy.git
+    images: [{image: "127.0.0.1:$port/demo/payments", current: 1.0.0}]
+  - name: search
+    repository: https://git.example/acme/deploy.git
+    images: [{image: "127.0.0.1:$port/demo/search", current: 1.0.0}]
+  - name: legacy
+    repository: https://git.example/acme/deploy.git
+    images: [{image: "127.0.0.1:$port/demo/app", current: 1.2.0}]
+YAML
+
+echo
+echo "\$ portcullis policy check policy.yaml"
+"$bin" policy check "$work/policy.yaml"
+echo
+echo "\$ portcullis plan --config portcullis.yaml --policy policy.yaml"
+"$bin" plan --config "$work/portcullis.yaml" --policy "$work/policy.yaml" --tuf-cache "$work/tuf" || echo "(exit $?)"

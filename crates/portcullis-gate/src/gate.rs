@@ -230,7 +230,7 @@ impl Gate {
                             b.name,
                             limits_of(&rules)
                         ),
-                        notes,
+                        without(notes, Reason::ConstraintViolation),
                     ),
                     None => Decision::no_change(Reason::NoMatchingTag, selection.explain(), notes),
                 };
@@ -269,7 +269,7 @@ impl Gate {
                                 b.name,
                                 limits_of(&rules)
                             ),
-                            notes,
+                            without(notes, Reason::ConstraintViolation),
                         ),
                         None => Decision::no_change(
                             Reason::UpToDate,
@@ -533,6 +533,14 @@ impl Gate {
         }
         Ok(())
     }
+}
+
+/// `notes` without those of `reason` (when the decision itself says it).
+fn without(notes: Vec<Note>, reason: Reason) -> Vec<Note> {
+    notes
+        .into_iter()
+        .filter(|n| n.code != reason.code())
+        .collect()
 }
 
 /// The application's settings, for the floor check.

@@ -388,3 +388,28 @@ async fn a_registry_that_is_down_fails_closed() {
     assert!(matches!(d.kind(), "skipped" | "failed"), "{d:?}");
     assert_ne!(d.kind(), "update");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_matching_rule_must_hold_not_only_the_first() {
+    let w = World::new();
+    w.signed("acme/app", "1.0.0", RELEASE).await;
+    w.signed("acme/app", "1.1.0", RELEASE).await;
+    let key = w.sigstore.key_signer().unwrap();
+    std::fs::write(w.dir.path().join("release.pub"), key.verifier_pem()).unwrap();
+    // A second rule for the same image wants the release key too.
+    let second = format!(
+        "  - name: keyed\n    images: [\"{}/acme/app\"]\n    authorities:\n      - key: {{ref: release}}",
+        w.reg.host()
+    );
+    let policy = w.policy(&second, "  keys:\n    release: {path: release.pub}");
+    let gate = w.gate(policy);
+    let d = gate.evaluate(&w.watched("acme/app", "1.0.0")).await;
+    // Signed, but by a certificate where the rule wants its key: not an allowed signer.
+    expect(&d, "skipped", "identity_mismatch");
+    assert!(d.detail().contains("rule 'keyed'"), "{}", d.detail());
+    // Another image under acme/** only falls under the first rule.
+    w.signed("acme/other", "1.0.0", RELEASE).await;
+    w.signed("acme/other", "1.1.0", RELEASE).await;
+    let d = gate.evaluate(&w.watched("acme/other", "1.0.0")).await;
+    expect(&d, "update", "verified");
+}
