@@ -1,0 +1,292 @@
+//! X.509 commit signatures: a detached CMS `SignedData` (RFC 5652) in the PEM form gpgsm
+//! and gitsign write (`-----BEGIN SIGNED MESSAGE-----`), which `git -c gpg.format=x509
+//! verify-commit` hands to gpgsm.
+//!
+//! The signature is ECDSA P-256 with SHA-256 over signed attributes (content type, message
+//! digest, signing time), made by aws-lc-rs through the same key type the Sigstore crates
+//! use. The leaf certificate and the configured chain travel inside the signature, so a
+//! verifier needs only the root. The certificate must certify the key and be valid at each
+//! signature: an expired certificate is refused here rather than at verification.
+
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
+use cms::content_info::{CmsVersion, ContentInfo};
+use cms::signed_data::{
+    CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo, SignerInfos,
+};
+use sigstore_verify::crypto::KeyPair;
+use x509_cert::Certificate;
+use x509_cert::attr::Attribute;
+use x509_cert::der::asn1::{ObjectIdentifier, OctetString, SetOfVec};
+use x509_cert::der::pem::LineEnding;
+use x509_cert::der::{Any, Encode as _};
+use x509_cert::spki::AlgorithmIdentifierOwned;
+use x509_cert::time::Time;
+
+use super::error::{BoxError, SignError, X509Error};
+use super::{Signature, SignatureFormat};
+
+const ID_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.1");
+const ID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
+const ID_CONTENT_TYPE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.3");
+const ID_MESSAGE_DIGEST: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4");
+const ID_SIGNING_TIME: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.5");
+const ID_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
+const ECDSA_WITH_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
+
+/// The PEM label gpgsm and gitsign use for a CMS signature.
+pub(crate) const PEM_LABEL: &str = "SIGNED MESSAGE";
+
+/// X.509 signing settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct X509Config {
+    /// PEM file with the signing certificate first, optionally followed by its chain.
+    pub certificate: PathBuf,
+    /// PKCS#8 PEM file (`-----BEGIN PRIVATE KEY-----`) with the ECDSA P-256 private key.
+    pub private_key: PathBuf,
+    /// Further PEM files with intermediate certificates to embed (not the root).
+    pub chain: Vec<PathBuf>,
+}
+
+impl X509Config {
+    /// Settings for the certificate and key in these files, with no further chain.
+    pub fn new(certificate: impl Into<PathBuf>, private_key: impl Into<PathBuf>) -> Self {
+        Self {
+            certificate: certificate.into(),
+            private_key: private_key.into(),
+            chain: Vec::new(),
+        }
+    }
+
+    /// With one more chain file.
+    pub fn with_chain_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.chain.push(path.into());
+        self
+    }
+}
+
+/// A checked X.509 signer: the key parsed, the certificate certifies it.
+#[derive(Debug)]
+pub struct X509Signer {
+    certificate_path: PathBuf,
+    key: KeyPair,
+    // Boxed: a certificate is large, and `Signer` should not be.
+    leaf: Box<Certificate>,
+    chain: Vec<Certificate>,
+}
+
+fn read(what: &'static str, path: &Path) -> Result<Vec<u8>, SignError> {
+    std::fs::read(path).map_err(|source| SignError::ReadFile {
+        what,
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn load_certificates(path: &Path) -> Result<Vec<Certificate>, SignError> {
+    let pem = read("certificate file", path)?;
+    Certificate::load_pem_chain(&pem).map_err(|e| {
+        X509Error::Parse {
+            path: path.to_path_buf(),
+            what: "PEM certificate file",
+            source: Box::new(e),
+        }
+        .into()
+    })
+}
+
+impl X509Signer {
+    /// Loads the certificate, chain and key `config` names and checks they belong together.
+    pub fn new(config: &X509Config) -> Result<Self, SignError> {
+        let mut certs = load_certificates(&config.certificate)?.into_iter();
+        let leaf = certs.next().ok_or_else(|| X509Error::NoCertificate {
+            path: config.certificate.clone(),
+        })?;
+        let mut chain: Vec<Certificate> = certs.collect();
+        for path in &config.chain {
+            chain.extend(load_certificates(path)?);
+        }
+        let key = load_key(&config.private_key)?;
+        let certified = leaf
+            .tbs_certificate
+            .subject_public_key_info
+            .subject_public_key
+            .as_bytes();
+        if certified != Some(key.public_key_bytes()) {
+            return Err(X509Error::KeyMismatch {
+                cert: config.certificate.clone(),
+                key: config.private_key.clone(),
+            }
+            .into());
+        }
+        let signer = Self {
+            certificate_path: config.certificate.clone(),
+            key,
+            leaf: Box::new(leaf),
+            chain,
+        };
+        signer.check_validity(SystemTime::now())?;
+        Ok(signer)
+    }
+
+    fn check_validity(&self, now: SystemTime) -> Result<(), X509Error> {
+        let validity = &self.leaf.tbs_certificate.validity;
+        let not_before = validity.not_before.to_system_time();
+        let not_after = validity.not_after.to_system_time();
+        if now < not_before || now > not_after {
+            return Err(X509Error::NotValidNow {
+                cert: self.certificate_path.clone(),
+                not_before_unix: validity.not_before.to_unix_duration().as_secs(),
+                not_after_unix: validity.not_after.to_unix_duration().as_secs(),
+            });
+        }
+        Ok(())
+    }
+
+    /// A detached CMS signature over `payload`, PEM-armoured.
+    pub(crate) fn sign(&self, payload: &[u8]) -> Result<Signature, SignError> {
+        let now = SystemTime::now();
+        self.check_validity(now)?;
+        let der = self.signed_data(payload, now).map_err(X509Error::from)?;
+        let pem = x509_cert::der::pem::encode_string(PEM_LABEL, LineEnding::LF, &der)
+            .map_err(|e| X509Error::Encode(Box::new(x509_cert::der::Error::from(e))))?;
+        Ok(Signature::new(SignatureFormat::X509, pem))
+    }
+
+    fn signed_data(&self, payload: &[u8], now: SystemTime) -> Result<Vec<u8>, CmsError> {
+        let digest = sigstore_verify::crypto::sha256(payload);
+        let signed_attrs: SetOfVec<Attribute> = SetOfVec::try_from(vec![
+            attribute(ID_CONTENT_TYPE, Any::encode_from(&ID_DATA)?)?,
+            attribute(ID_SIGNING_TIME, Any::encode_from(&Time::try_from(now)?)?)?,
+            attribute(
+                ID_MESSAGE_DIGEST,
+                Any::encode_from(&OctetString::new(digest.as_bytes().to_vec())?)?,
+            )?,
+        ])?;
+        // RFC 5652 5.4: the signature covers the DER of the attributes as a SET OF.
+        let signature = self
+            .key
+            .sign(&signed_attrs.to_der()?)
+            .map_err(|e| CmsError::Sign(Box::new(e)))?;
+        let signer_info = SignerInfo {
+            version: CmsVersion::V1,
+            sid: SignerIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber {
+                issuer: self.leaf.tbs_certificate.issuer.clone(),
+                serial_number: self.leaf.tbs_certificate.serial_number.clone(),
+            }),
+            digest_alg: algorithm(ID_SHA256),
+            signed_attrs: Some(signed_attrs),
+            signature_algorithm: algorithm(ECDSA_WITH_SHA256),
+            signature: OctetString::new(signature.as_bytes().to_vec())?,
+            unsigned_attrs: None,
+        };
+        let mut certificates = vec![CertificateChoices::Certificate((*self.leaf).clone())];
+        for cert in &self.chain {
+            let choice = CertificateChoices::Certificate(cert.clone());
+            if !certificates.contains(&choice) {
+                certificates.push(choice);
+            }
+        }
+        let signed_data = SignedData {
+            version: CmsVersion::V1,
+            digest_algorithms: SetOfVec::try_from(vec![algorithm(ID_SHA256)])?,
+            encap_content_info: EncapsulatedContentInfo {
+                econtent_type: ID_DATA,
+                // Detached: the content is the commit, which the verifier supplies.
+                econtent: None,
+            },
+            certificates: Some(CertificateSet(SetOfVec::try_from(certificates)?)),
+            crls: None,
+            signer_infos: SignerInfos(SetOfVec::try_from(vec![signer_info])?),
+        };
+        let content_info = ContentInfo {
+            content_type: ID_SIGNED_DATA,
+            content: Any::encode_from(&signed_data)?,
+        };
+        Ok(content_info.to_der()?)
+    }
+}
+
+/// Failures while assembling the CMS structure.
+#[derive(Debug)]
+enum CmsError {
+    Der(x509_cert::der::Error),
+    Sign(BoxError),
+}
+
+impl From<x509_cert::der::Error> for CmsError {
+    fn from(e: x509_cert::der::Error) -> Self {
+        Self::Der(e)
+    }
+}
+
+impl From<CmsError> for X509Error {
+    fn from(e: CmsError) -> Self {
+        match e {
+            CmsError::Der(e) => Self::Encode(Box::new(e)),
+            CmsError::Sign(e) => Self::Sign(e),
+        }
+    }
+}
+
+fn algorithm(oid: ObjectIdentifier) -> AlgorithmIdentifierOwned {
+    AlgorithmIdentifierOwned {
+        oid,
+        parameters: None,
+    }
+}
+
+fn attribute(oid: ObjectIdentifier, value: Any) -> Result<Attribute, x509_cert::der::Error> {
+    Ok(Attribute {
+        oid,
+        values: SetOfVec::try_from(vec![value])?,
+    })
+}
+
+fn load_key(path: &Path) -> Result<KeyPair, SignError> {
+    let pem = read("private key file", path)?;
+    let unsupported = |source: BoxError| X509Error::UnsupportedKey {
+        path: path.to_path_buf(),
+        source,
+    };
+    let (label, der) = x509_cert::der::pem::decode_vec(&pem)
+        .map_err(|e| unsupported(Box::new(x509_cert::der::Error::from(e))))?;
+    if label != "PRIVATE KEY" {
+        let hint: BoxError = format!(
+            "PEM label '{label}', expected 'PRIVATE KEY' (convert with openssl pkcs8 -topk8 -nocrypt)"
+        )
+        .into();
+        return Err(unsupported(hint).into());
+    }
+    Ok(KeyPair::from_pkcs8_der(&der).map_err(|e| unsupported(Box::new(e)))?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_certificate_file_is_a_configuration_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = X509Config::new(dir.path().join("cert.pem"), dir.path().join("key.pem"));
+        let err = X509Signer::new(&config).unwrap_err();
+        assert!(err.to_string().contains("cert.pem"), "{err}");
+    }
+
+    #[test]
+    fn a_sec1_key_is_refused_with_a_conversion_hint() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("key.pem");
+        std::fs::write(
+            &key,
+            "-----BEGIN EC PRIVATE KEY-----\nAAAA\n-----END EC PRIVATE KEY-----\n",
+        )
+        .unwrap();
+        let err = load_key(&key).unwrap_err();
+        let chain = format!("{err} / {:?}", std::error::Error::source(&err));
+        assert!(chain.contains("ECDSA P-256"), "{chain}");
+    }
+}
