@@ -16,6 +16,7 @@
 
 mod change;
 mod config;
+mod current;
 mod error;
 mod helm_values;
 mod kustomization;
@@ -29,6 +30,7 @@ pub use change::{
     edit_file, write_back,
 };
 pub use config::{BranchSpec, GitCredentials, WriteBackConfig, WriteBackMethod, WriteBackSettings};
+pub use current::{Deployed, read_deployed};
 pub use error::EditError;
 pub use helm_values::{HelmValueWrite, set_helm_values};
 pub use kustomization::{KustomizeImageEdit, set_kustomization_image};

@@ -68,7 +68,22 @@ pub(crate) enum Command {
     /// decided (registry or trust material unavailable).
     #[command(after_help = PLAN_EXAMPLES)]
     Plan(PlanArgs),
+
+    /// Watch, verify and write back: the loop.
+    ///
+    /// Each cycle evaluates every image of every application as `plan` does; then, for each
+    /// Git repository and branch, writes every verified update (pinned to the verified
+    /// digest) in one signed commit and pushes it, fetching and re-applying the change when
+    /// someone else pushed first (never forcing). Every decision and commit is printed as a
+    /// JSON line (an event) on stdout. Ctrl-C finishes the current commit and exits.
+    /// Exit status (with --once): 0 every image decided and every commit pushed, 1 otherwise.
+    #[command(after_help = RUN_EXAMPLES)]
+    Run(RunArgs),
 }
+
+const RUN_EXAMPLES: &str = "Examples:
+  portcullis run --config portcullis.yaml --policy policies/production.yaml --once
+  portcullis run --config portcullis.yaml --policy policy.yaml --interval 5m";
 
 const PLAN_EXAMPLES: &str = "Examples:
   portcullis plan --config portcullis.yaml --policy policies/production.yaml
@@ -81,6 +96,17 @@ pub(crate) struct PlanArgs {
     #[arg(long, value_name = "FILE", default_value = "portcullis.yaml")]
     pub(crate) config: PathBuf,
 
+    #[command(flatten)]
+    pub(crate) gate: GateArgs,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub(crate) output: OutputFormat,
+}
+
+/// What the gate is built from, beside the configuration.
+#[derive(Debug, Args)]
+pub(crate) struct GateArgs {
     /// The verification policy every update must satisfy.
     #[arg(long, value_name = "FILE")]
     pub(crate) policy: PathBuf,
@@ -96,10 +122,29 @@ pub(crate) struct PlanArgs {
     /// Make no TUF request: use the cached public-good trusted root or fail.
     #[arg(long)]
     pub(crate) offline: bool,
+}
 
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
-    pub(crate) output: OutputFormat,
+/// `portcullis run`.
+#[derive(Debug, Args)]
+pub(crate) struct RunArgs {
+    /// The standalone configuration: applications, repositories, images, Git signing.
+    #[arg(long, value_name = "FILE", default_value = "portcullis.yaml")]
+    pub(crate) config: PathBuf,
+
+    #[command(flatten)]
+    pub(crate) gate: GateArgs,
+
+    /// Run one cycle and exit (for CI and cron).
+    #[arg(long)]
+    pub(crate) once: bool,
+
+    /// Time between cycles: `30s`, `2m`, `1h`.
+    #[arg(long, value_name = "DURATION", default_value = "2m")]
+    pub(crate) interval: String,
+
+    /// Where repositories are cloned [default: $XDG_CACHE_HOME/portcullis/repos].
+    #[arg(long, value_name = "DIR", env = "PORTCULLIS_WORKDIR")]
+    pub(crate) workdir: Option<PathBuf>,
 }
 
 const VERIFY_EXAMPLES: &str = "\

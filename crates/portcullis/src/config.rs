@@ -3,8 +3,6 @@
 //! for running Portcullis without Kubernetes. Strict: an unknown field is an error with its
 //! line and column. Relative paths resolve against the file's directory.
 
-#![allow(dead_code)] // the Git, repository and write-back settings are read by `run`
-
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
@@ -80,6 +78,9 @@ pub(crate) struct Signing {
     /// OpenPGP: the GnuPG home holding the key.
     #[serde(default)]
     pub(crate) gnupg_home: Option<PathBuf>,
+    /// OpenPGP: an armoured secret key file (instead of a GnuPG home).
+    #[serde(default)]
+    pub(crate) key_file: Option<PathBuf>,
     /// OpenPGP: a file with the key's passphrase.
     #[serde(default)]
     pub(crate) passphrase_file: Option<PathBuf>,

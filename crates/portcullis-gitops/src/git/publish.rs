@@ -52,6 +52,11 @@ impl PublishPlan {
         }
     }
 
+    /// The branch it starts from when the write branch does not exist yet.
+    pub fn base_branch(&self) -> &BranchName {
+        &self.base
+    }
+
     /// With these retry settings.
     pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
@@ -238,6 +243,32 @@ impl Repository {
                 remote: self.remote.clone(),
                 branch: source.to_string(),
             })
+    }
+
+    /// The content of `paths` at the head `plan` would build on (its write branch if the
+    /// remote has it, else its base), fetched now; `None` for a path the head does not have.
+    /// What is deployed is read from here before anything is decided.
+    pub fn read_head_files(
+        &self,
+        plan: &PublishPlan,
+        paths: &[String],
+    ) -> Result<Vec<Option<String>>, GitError> {
+        self.check_remote()?;
+        let net = self.credentials.network_env()?;
+        let head = self.fetch_parent(plan, &net)?;
+        paths
+            .iter()
+            .map(|path| {
+                let out = self
+                    .git()
+                    .args(["cat-file", "blob", "--end-of-options"])
+                    .arg(format!("{head}:{path}"))
+                    .output()?;
+                Ok(out
+                    .success
+                    .then(|| String::from_utf8_lossy(&out.stdout).into_owned()))
+            })
+            .collect()
     }
 
     /// The files of `commit` in a scratch directory.

@@ -4,6 +4,7 @@ mod authority;
 mod plan;
 pub(crate) mod policy;
 mod registry;
+mod run;
 mod test;
 mod verify;
 mod verify_bundle;
@@ -17,5 +18,6 @@ pub(crate) async fn run(command: Command) -> anyhow::Result<u8> {
         Command::Verify(args) => verify::run(&args).await,
         Command::Policy(command) => policy::run(&command),
         Command::Plan(args) => plan::run(&args).await,
+        Command::Run(args) => run::run(&args).await,
     }
 }

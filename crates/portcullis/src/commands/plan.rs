@@ -9,7 +9,7 @@ use portcullis_registry::{CredentialStore, RegistriesConfig, RegistryClient};
 use serde::Serialize;
 
 use super::{authority, policy};
-use crate::cli::{OutputFormat, PlanArgs};
+use crate::cli::{GateArgs, OutputFormat, PlanArgs};
 use crate::config::Config;
 use crate::exit;
 
@@ -33,7 +33,7 @@ pub(crate) struct Row {
 
 pub(crate) async fn run(args: &PlanArgs) -> anyhow::Result<u8> {
     let config = Config::load(&args.config)?;
-    let (gate, _) = gate(&config, args).await?;
+    let (gate, _) = gate(&config, &args.gate).await?;
     let rows = evaluate(&config, &gate).await?;
     match args.output {
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&rows)?),
@@ -47,7 +47,7 @@ pub(crate) async fn run(args: &PlanArgs) -> anyhow::Result<u8> {
 }
 
 /// The gate a configuration and policy describe.
-pub(crate) async fn gate(config: &Config, args: &PlanArgs) -> anyhow::Result<(Arc<Gate>, usize)> {
+pub(crate) async fn gate(config: &Config, args: &GateArgs) -> anyhow::Result<(Arc<Gate>, usize)> {
     let loaded = policy::load(&args.policy)?;
     for warning in &loaded.warnings {
         eprintln!("warning: {warning}");

@@ -1,0 +1,164 @@
+//! One commit for every update to one repository and branch in one cycle: the changes of
+//! every application there rendered against the checked-out head (files several
+//! applications share are edited in turn), and one message listing them all, with the
+//! machine-readable trailer block.
+//!
+//! [`render`] is what [`crate::git::Repository::publish`] calls on each attempt, so after a
+//! rejected push the changes are rendered again on the new head, never rebased as text.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::git::FileChange;
+use crate::target::{
+    ChangeError, EditError, ExistingFile, ImageChange, Pinning, WriteBackTarget, write_back,
+};
+use crate::template::{
+    ChangeSummary, Template, append_trailers, commit_message, fallback_commit_message,
+};
+
+/// One application's verified changes and where they go.
+#[derive(Debug)]
+pub struct AppWrite<'a> {
+    /// The application's name.
+    pub app: String,
+    /// Its resolved write-back target.
+    pub target: WriteBackTarget,
+    /// Its changes; each holds a [`portcullis_verify::VerifiedImage`].
+    pub changes: Vec<ImageChange<'a>>,
+}
+
+/// Why a batch could not be rendered.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BatchError {
+    /// A target file could not be read from the checkout.
+    #[error("cannot read {path} from the checkout")]
+    Read {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A target could not be edited.
+    #[error("application '{app}': cannot write its target")]
+    Edit {
+        /// The application.
+        app: String,
+        /// Why.
+        #[source]
+        source: EditError,
+    },
+    /// A path the git layer refuses.
+    #[error("application '{app}': {source}")]
+    Path {
+        /// The application.
+        app: String,
+        /// Why.
+        #[source]
+        source: crate::git::GitError,
+    },
+    /// A change that does not fit its image.
+    #[error("application '{app}': {source}")]
+    Change {
+        /// The application.
+        app: String,
+        /// Why.
+        #[source]
+        source: ChangeError,
+    },
+}
+
+/// The file changes of every application in `apps` against the checkout in `worktree`.
+pub fn render(
+    worktree: &Path,
+    apps: &[AppWrite<'_>],
+    pinning: Pinning,
+) -> Result<Vec<FileChange>, BatchError> {
+    // path -> content as edited so far in this batch (None: absent in the checkout).
+    let mut files: BTreeMap<String, (Option<String>, String)> = BTreeMap::new();
+    for app in apps {
+        if app.changes.is_empty() {
+            continue;
+        }
+        let mut found = None;
+        for candidate in app.target.candidate_files() {
+            if let Some((_, now)) = files.get(&candidate) {
+                found = Some((candidate.clone(), Some(now.clone())));
+                break;
+            }
+            match std::fs::read_to_string(worktree.join(&candidate)) {
+                Ok(text) => {
+                    found = Some((candidate, Some(text)));
+                    break;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(source) => {
+                    return Err(BatchError::Read {
+                        path: candidate,
+                        source,
+                    });
+                }
+            }
+        }
+        let existing = found
+            .as_ref()
+            .and_then(|(path, text)| text.as_deref().map(|t| ExistingFile { path, content: t }));
+        let edit = write_back(&app.target, existing, &app.changes, pinning).map_err(|source| {
+            BatchError::Edit {
+                app: app.app.clone(),
+                source,
+            }
+        })?;
+        let original = files
+            .get(edit.path())
+            .map(|(o, _)| o.clone())
+            .unwrap_or_else(|| edit.before().map(str::to_owned));
+        files.insert(
+            edit.path().to_owned(),
+            (original, edit.content().to_owned()),
+        );
+    }
+    let mut changes = Vec::new();
+    for (path, (before, after)) in files {
+        if before.as_deref() == Some(after.as_str()) {
+            continue;
+        }
+        changes.push(
+            FileChange::new(&path, after).map_err(|source| BatchError::Path {
+                app: path.clone(),
+                source,
+            })?,
+        );
+    }
+    Ok(changes)
+}
+
+/// The commit message: each application's message from `template` (Image Updater's default
+/// when `None`; its fallback when rendering fails), then the trailer block for every change
+/// and the policy revision.
+pub fn message(apps: &[AppWrite<'_>], template: Option<&Template>, policy_hash: &str) -> String {
+    let default = Template::parse("commit-message", crate::template::DEFAULT_COMMIT_MESSAGE).ok();
+    let template = template.or(default.as_ref());
+    let mut parts = Vec::new();
+    let mut all = Vec::new();
+    for app in apps.iter().filter(|a| !a.changes.is_empty()) {
+        let summaries: Vec<ChangeSummary> = app.changes.iter().map(ChangeSummary::from).collect();
+        let text = template
+            .and_then(|t| commit_message(t, &app.app, &summaries).ok())
+            .unwrap_or_else(|| fallback_commit_message(&app.app));
+        parts.push(text.trim_end().to_owned());
+        all.extend(summaries);
+    }
+    let body = if parts.len() > 1 {
+        format!(
+            "build: automatic update of {} applications\n\n{}",
+            parts.len(),
+            parts.join("\n\n")
+        )
+    } else {
+        parts.pop().unwrap_or_default()
+    };
+    append_trailers(&body, &all, policy_hash)
+}

@@ -1,0 +1,672 @@
+//! `portcullis run`: the loop. Each cycle evaluates every image of every application of the
+//! standalone configuration through the gate, then, for each Git repository and branch,
+//! writes every verified update in one signed commit and pushes it (re-rendering on a
+//! concurrent push). Every decision and every commit is an event: a JSON line on stdout.
+//!
+//! Wiring only: the decisions are the gate's, the files and commits `portcullis-gitops`'.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use portcullis_gate::{Current, Decision, Gate, WatchedImage};
+use portcullis_gitops::batch::{self, AppWrite};
+use portcullis_gitops::git::{
+    BranchName, CommitMeta, Credentials, Identity, PublishOutcome, PublishPlan, Repository,
+};
+use portcullis_gitops::sign::{
+    OpenPgpConfig, OpenPgpKeySource, Signer, SigningConfig, X509Config, danger,
+};
+use portcullis_gitops::target::{
+    AppSource, HelmParams, ImageChange, Pinning, Placement, TargetSpec, WriteBackTarget,
+    read_deployed,
+};
+use portcullis_gitops::template::{BranchContext, ChangeSummary, Template, branch_name};
+use portcullis_verify::VerifiedImage;
+use serde_json::{Value, json};
+use tracing::{info, warn};
+
+use super::plan;
+use crate::cli::RunArgs;
+use crate::config::{Application, Config, GitSettings, Image};
+use crate::exit;
+
+/// How many images are evaluated at once.
+const CONCURRENCY: usize = 8;
+
+pub(crate) async fn run(args: &RunArgs) -> anyhow::Result<u8> {
+    let config = Config::load(&args.config)?;
+    let git = config.git.as_ref();
+    let signer = Arc::new(signer(&config, git)?);
+    let author = identity(git.and_then(|g| g.author.as_ref()))?;
+    let committer = match git.and_then(|g| g.committer.as_ref()) {
+        Some(c) => identity(Some(c))?,
+        None => author.clone(),
+    };
+    let credentials = credentials(&config, git);
+    let workdir = match &args.workdir {
+        Some(d) => d.clone(),
+        None => super::authority::default_cache_dir()?
+            .parent()
+            .map_or_else(|| PathBuf::from(".portcullis"), Path::to_path_buf)
+            .join("repos"),
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("interrupted: finishing the current commit, then stopping");
+                stop.store(true, Ordering::SeqCst);
+            }
+        });
+    }
+    let (gate, _) = plan::gate(&config, &args.gate).await?;
+    let interval = parse_interval(&args.interval)?;
+    let mut failed_any = false;
+    let mut cycle = 0u64;
+    loop {
+        cycle += 1;
+        gate.registry().new_cycle();
+        info!(cycle, "cycle started");
+        let writer = Writer {
+            signer: signer.clone(),
+            author: author.clone(),
+            committer: committer.clone(),
+            credentials: credentials.clone(),
+            workdir: workdir.clone(),
+            policy_hash: gate.policy().hash().as_str().to_owned(),
+        };
+        failed_any |= cycle_once(&config, &gate, &writer, &stop).await?;
+        if args.once || stop.load(Ordering::SeqCst) {
+            break;
+        }
+        let deadline = tokio::time::Instant::now() + interval;
+        while tokio::time::Instant::now() < deadline && !stop.load(Ordering::SeqCst) {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        if stop.load(Ordering::SeqCst) {
+            break;
+        }
+    }
+    Ok(if failed_any { exit::ERROR } else { exit::OK })
+}
+
+/// What every repository write of a cycle shares.
+#[derive(Clone)]
+struct Writer {
+    signer: Arc<Signer>,
+    author: Identity,
+    committer: Identity,
+    credentials: Credentials,
+    workdir: PathBuf,
+    policy_hash: String,
+}
+
+/// One image of one application, with where it is written.
+struct Entry<'c> {
+    app: &'c Application,
+    image: &'c Image,
+    watched: WatchedImage,
+    target: WriteBackTarget,
+    placement: Placement,
+    image_name: String,
+}
+
+/// A verified update waiting for its commit.
+struct Pending {
+    app: String,
+    target: WriteBackTarget,
+    image_name: String,
+    alias: Option<String>,
+    placement: Placement,
+    from: Option<Current>,
+    rules: Vec<String>,
+    verified: VerifiedImage,
+}
+
+/// One cycle; `Ok(true)` when something could not be decided or written.
+async fn cycle_once(
+    config: &Config,
+    gate: &Arc<Gate>,
+    writer: &Writer,
+    stop: &AtomicBool,
+) -> anyhow::Result<bool> {
+    // Applications by the repository and branches they write to: one commit each.
+    let mut groups: BTreeMap<(String, String, String), Vec<&Application>> = BTreeMap::new();
+    for app in &config.applications {
+        let (base, write) = branches(app);
+        groups
+            .entry((app.repository.clone(), base, write))
+            .or_default()
+            .push(app);
+    }
+    let mut failed = false;
+    for ((repository, base, write), apps) in groups {
+        if stop.load(Ordering::SeqCst) {
+            break;
+        }
+        failed |= group(config, gate, writer, &repository, &base, &write, &apps).await;
+    }
+    Ok(failed)
+}
+
+#[allow(clippy::too_many_arguments)] // one call site
+async fn group(
+    config: &Config,
+    gate: &Arc<Gate>,
+    writer: &Writer,
+    repository: &str,
+    base: &str,
+    write: &str,
+    apps: &[&Application],
+) -> bool {
+    let shown = redact(repository);
+    let fail = |detail: String| {
+        emit(
+            json!({"kind": "write_failed", "repository": shown, "branch": write,
+                    "reason": "git_error", "detail": detail}),
+        );
+        true
+    };
+    let repo = match open_clone(config, writer, repository) {
+        Ok(r) => Arc::new(r),
+        Err(e) => return fail(format!("{e:#}")),
+    };
+    let (plan, _) = match publish_plan(base, write) {
+        Ok(p) => p,
+        Err(e) => return fail(format!("{e:#}")),
+    };
+    let plan = Arc::new(plan);
+    // Everything each image needs, and what its target file says is deployed.
+    let mut entries = Vec::new();
+    for app in apps {
+        for image in &app.images {
+            match entry(app, image) {
+                Ok(e) => entries.push(e),
+                Err(e) => {
+                    emit(
+                        json!({"kind": "decision", "application": app.name, "image": image.image,
+                                "decision": "failed", "reason": "invalid_settings",
+                                "detail": format!("{e:#}")}),
+                    );
+                }
+            }
+        }
+    }
+    let files: Vec<String> = entries
+        .iter()
+        .flat_map(|e| e.target.candidate_files())
+        .collect();
+    let contents = {
+        let (repo, plan, files) = (repo.clone(), plan.clone(), files.clone());
+        tokio::task::spawn_blocking(move || repo.read_head_files(&plan, &files)).await
+    };
+    let contents = match contents {
+        Ok(Ok(c)) => c,
+        Ok(Err(e)) => return fail(chain(&e)),
+        Err(e) => return fail(e.to_string()),
+    };
+    let by_path: BTreeMap<&str, &Option<String>> = files
+        .iter()
+        .map(String::as_str)
+        .zip(contents.iter())
+        .collect();
+    for e in &mut entries {
+        let deployed = e.target.candidate_files().iter().find_map(|f| {
+            by_path
+                .get(f.as_str())
+                .and_then(|c| c.as_deref())
+                .and_then(|text| read_deployed(&e.target, text, &e.image_name, &e.placement))
+        });
+        if let Some(d) = deployed
+            && let Some(tag) = d.tag
+        {
+            let digest = d.digest.and_then(|d| d.parse().ok());
+            e.watched = e.watched.clone().with_current(tag, digest);
+        }
+    }
+    // Decide, a bounded number at a time.
+    let limit = Arc::new(tokio::sync::Semaphore::new(CONCURRENCY));
+    let mut set = tokio::task::JoinSet::new();
+    for (i, e) in entries.iter().enumerate() {
+        let (gate, limit, watched) = (gate.clone(), limit.clone(), e.watched.clone());
+        set.spawn(async move {
+            let _slot = limit.acquire_owned().await.ok();
+            (i, gate.evaluate(&watched).await)
+        });
+    }
+    let mut decisions: Vec<(usize, Decision)> = Vec::new();
+    while let Some(joined) = set.join_next().await {
+        match joined {
+            Ok(d) => decisions.push(d),
+            Err(e) => return fail(format!("an evaluation task failed: {e}")),
+        }
+    }
+    decisions.sort_by_key(|(i, _)| *i);
+    let mut failed = false;
+    let mut pending = Vec::new();
+    for (i, decision) in decisions {
+        let e = &entries[i];
+        emit(decision_event(e, &decision, &writer.policy_hash));
+        match decision {
+            Decision::Update {
+                image, from, rules, ..
+            } => pending.push(Pending {
+                app: e.app.name.clone(),
+                target: e.target.clone(),
+                image_name: e.image_name.clone(),
+                alias: e.watched.alias.clone(),
+                placement: e.placement.clone(),
+                from,
+                rules,
+                verified: *image,
+            }),
+            Decision::Failed { .. } => failed = true,
+            _ => {}
+        }
+    }
+    if pending.is_empty() {
+        return failed;
+    }
+    let message_template = apps
+        .iter()
+        .find_map(|a| a.write_back.commit_message.as_deref())
+        .map(|t| Template::parse("commit-message", t));
+    let message_template = match message_template.transpose() {
+        Ok(t) => t,
+        Err(e) => return fail(format!("commit message template: {e}")),
+    };
+    let first = apps.first().map(|a| a.name.clone()).unwrap_or_default();
+    let namespace = apps
+        .first()
+        .and_then(|a| a.namespace.clone())
+        .unwrap_or_default();
+    let (writer, shown_for_task, write_spec) = (writer.clone(), shown.clone(), write.to_owned());
+    let repository_url = repository.to_owned();
+    let outcome = tokio::task::spawn_blocking(move || {
+        let writes = app_writes(&pending)?;
+        let message = batch::message(&writes, message_template.as_ref(), &writer.policy_hash);
+        // A write branch given as a template is rendered from this batch's changes.
+        let plan = if write_spec.contains("{{") {
+            let summaries: Vec<ChangeSummary> = writes
+                .iter()
+                .flat_map(|w| w.changes.iter().map(ChangeSummary::from))
+                .collect();
+            let tpl = Template::parse("branch", &write_spec)?;
+            let ctx = BranchContext {
+                app_namespace: namespace,
+                app_name: first,
+                target_key: portcullis_gitops::template::target_key(
+                    &repository_url,
+                    &write_spec,
+                    "",
+                ),
+            };
+            let name = branch_name(&tpl, &ctx, &summaries)?;
+            PublishPlan::to_separate_branch((*plan).base_branch().clone(), BranchName::new(&name)?)
+        } else {
+            (*plan).clone()
+        };
+        let meta = CommitMeta::new(&message, writer.author.clone(), writer.committer.clone())?;
+        let outcome = repo.publish(&plan, &meta, &writer.signer, |worktree: &Path| {
+            batch::render(worktree, &writes, Pinning::TagAndDigest)
+        })?;
+        let names: Vec<String> = pending.iter().map(|p| p.app.clone()).collect();
+        Ok::<_, anyhow::Error>((
+            outcome,
+            plan.write_branch().to_string(),
+            names,
+            pending.len(),
+        ))
+    })
+    .await;
+    match outcome {
+        Ok(Ok((
+            PublishOutcome::Pushed {
+                commit,
+                parent,
+                attempts,
+            },
+            branch,
+            apps,
+            changes,
+        ))) => {
+            emit(
+                json!({"kind": "commit", "repository": shown_for_task, "branch": branch,
+                        "commit": commit.as_str(), "parent": parent.as_str(), "attempts": attempts,
+                        "applications": apps, "changes": changes}),
+            );
+            failed
+        }
+        Ok(Ok((PublishOutcome::Unchanged { head }, branch, apps, _))) => {
+            emit(
+                json!({"kind": "no_commit", "repository": shown_for_task, "branch": branch,
+                        "head": head.as_str(), "applications": apps,
+                        "detail": "the files already hold these images"}),
+            );
+            failed
+        }
+        Ok(Err(e)) => fail(format!("{e:#}")),
+        Err(e) => fail(e.to_string()),
+    }
+}
+
+fn app_writes(pending: &[Pending]) -> anyhow::Result<Vec<AppWrite<'_>>> {
+    let mut writes: Vec<AppWrite<'_>> = Vec::new();
+    for p in pending {
+        let mut change = ImageChange::new(&p.image_name, &p.verified)?
+            .with_old(
+                p.from.as_ref().map(|c| c.tag.clone()),
+                p.from.as_ref().and_then(|c| c.digest.clone()),
+            )
+            .with_placement(p.placement.clone());
+        if let Some(alias) = &p.alias {
+            change = change.with_alias(alias.clone());
+        }
+        if let Some(rule) = p.rules.first() {
+            change = change.with_rule(rule.clone());
+        }
+        match writes
+            .iter_mut()
+            .find(|w| w.app == p.app && w.target == p.target)
+        {
+            Some(w) => w.changes.push(change),
+            None => writes.push(AppWrite {
+                app: p.app.clone(),
+                target: p.target.clone(),
+                changes: vec![change],
+            }),
+        }
+    }
+    Ok(writes)
+}
+
+fn entry<'c>(app: &'c Application, image: &'c Image) -> anyhow::Result<Entry<'c>> {
+    let watched = app.watched(image)?;
+    let source = match &app.namespace {
+        Some(ns) => AppSource::new(app.name.clone(), app.path.clone()).in_namespace(ns.clone()),
+        None => AppSource::new(app.name.clone(), app.path.clone()),
+    };
+    let spec = match &app.write_back.target {
+        Some(t) => t
+            .parse::<TargetSpec>()
+            .with_context(|| format!("write-back target '{t}'"))?,
+        None => TargetSpec::Default,
+    };
+    let target = spec.resolve(&source)?;
+    let placement = match (&target, &image.helm) {
+        (WriteBackTarget::HelmValues { .. }, helm) | (_, helm @ Some(_)) => {
+            let h = helm.clone().unwrap_or_default();
+            Placement::Helm(HelmParams {
+                image_name: h.image_name,
+                image_tag: h.image_tag,
+                image_spec: h.image_spec,
+                ..HelmParams::default()
+            })
+        }
+        _ => Placement::Kustomize {
+            image_name: image.kustomize_image.clone(),
+        },
+    };
+    let image_name = watched.image.repository().to_string();
+    Ok(Entry {
+        app,
+        image,
+        watched,
+        target,
+        placement,
+        image_name,
+    })
+}
+
+/// `(base, write)` branches of an application: `writeBack.branch` is `base[:write]`.
+fn branches(app: &Application) -> (String, String) {
+    match app.write_back.branch.as_deref() {
+        Some(spec) => {
+            let (base, write) = spec.split_once(':').unwrap_or((spec, ""));
+            let base = if base.is_empty() { &app.branch } else { base };
+            let write = if write.is_empty() { base } else { write };
+            (base.to_owned(), write.to_owned())
+        }
+        None => (app.branch.clone(), app.branch.clone()),
+    }
+}
+
+fn publish_plan(base: &str, write: &str) -> anyhow::Result<(PublishPlan, bool)> {
+    let base_branch = BranchName::new(base)?;
+    if write == base {
+        return Ok((PublishPlan::to_branch(base_branch), false));
+    }
+    if write.contains("{{") {
+        // Rendered per batch; the base branch stands in until then.
+        return Ok((PublishPlan::to_branch(base_branch), true));
+    }
+    Ok((
+        PublishPlan::to_separate_branch(base_branch, BranchName::new(write)?),
+        true,
+    ))
+}
+
+/// The local clone of `repository` under the work directory: created empty with `origin`
+/// set (the fetches, with credentials, happen when it is read or written).
+fn open_clone(config: &Config, writer: &Writer, repository: &str) -> anyhow::Result<Repository> {
+    let url = if repository.contains("://") || repository.contains('@') {
+        repository.to_owned()
+    } else {
+        config
+            .resolve(Path::new(repository))
+            .canonicalize()
+            .with_context(|| format!("repository {repository} is neither a URL nor a directory"))?
+            .display()
+            .to_string()
+    };
+    let dir = writer.workdir.join(dir_name(&url));
+    if !dir.join(".git").exists() {
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        let git = |args: &[&str]| -> anyhow::Result<()> {
+            let out = std::process::Command::new("git")
+                .args(args)
+                .current_dir(&dir)
+                .output()
+                .context("cannot run git (install it: scripts/install-deps.sh)")?;
+            if !out.status.success() {
+                bail!(
+                    "git {} failed: {}",
+                    args[0],
+                    String::from_utf8_lossy(&out.stderr).trim()
+                );
+            }
+            Ok(())
+        };
+        git(&["init", "--quiet"])?;
+        git(&["remote", "add", "origin", &url])?;
+    }
+    Ok(Repository::open(&dir)?.with_credentials(writer.credentials.clone()))
+}
+
+fn dir_name(url: &str) -> String {
+    url.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect::<String>()
+        .trim_matches('_')
+        .chars()
+        .take(120)
+        .collect()
+}
+
+fn signer(config: &Config, git: Option<&GitSettings>) -> anyhow::Result<Signer> {
+    let Some(s) = git.and_then(|g| g.signing.as_ref()) else {
+        bail!(
+            "{}: commits must be signed: set git.signing (format: openpgp or x509), or \
+             format: none with allowUnsigned: true",
+            config.base.display()
+        );
+    };
+    let cfg = match s.format.as_str() {
+        "openpgp" => {
+            let key = s
+                .key
+                .clone()
+                .context("git.signing.key: the OpenPGP key's fingerprint is required")?;
+            let keyring = match (&s.gnupg_home, &s.key_file) {
+                (Some(home), _) => OpenPgpKeySource::HomeDir(config.resolve(home)),
+                (None, Some(file)) => OpenPgpKeySource::ArmoredKeyFile(config.resolve(file)),
+                (None, None) => bail!("git.signing: give gnupgHome or keyFile for openpgp"),
+            };
+            let mut c = OpenPgpConfig::new(keyring, key);
+            if let Some(p) = &s.passphrase_file {
+                c = c.with_passphrase_file(config.resolve(p));
+            }
+            SigningConfig::OpenPgp(c)
+        }
+        "x509" => {
+            let cert = s
+                .certificate
+                .as_ref()
+                .context("git.signing.certificate is required for x509")?;
+            let key = s
+                .private_key
+                .as_ref()
+                .context("git.signing.privateKey is required for x509")?;
+            let mut c = X509Config::new(config.resolve(cert), config.resolve(key));
+            if let Some(chain) = &s.chain {
+                c = c.with_chain_file(config.resolve(chain));
+            }
+            SigningConfig::X509(c)
+        }
+        "none" => SigningConfig::Unsigned,
+        other => bail!("git.signing.format '{other}': use openpgp, x509 or none"),
+    };
+    let allow = s
+        .allow_unsigned
+        .then(danger::AllowUnsignedCommits::i_accept_unsigned_commits);
+    if s.allow_unsigned {
+        warn!("unsigned commits allowed by configuration");
+    }
+    Signer::from_config(&cfg, allow).map_err(|e| anyhow::anyhow!(chain(&e)))
+}
+
+fn identity(i: Option<&crate::config::Identity>) -> anyhow::Result<Identity> {
+    Ok(match i {
+        Some(i) => Identity::new(&i.name, &i.email)?,
+        None => Identity::new("Portcullis", "portcullis@localhost")?,
+    })
+}
+
+fn credentials(config: &Config, git: Option<&GitSettings>) -> Credentials {
+    let Some(g) = git else {
+        return Credentials::None;
+    };
+    match (&g.token_file, &g.ssh_key) {
+        (Some(token), _) => Credentials::HttpsToken {
+            username: "x-access-token".to_owned(),
+            token_file: config.resolve(token),
+        },
+        (None, Some(key)) => Credentials::Ssh {
+            private_key: config.resolve(key),
+            known_hosts: g.known_hosts.as_deref().map_or_else(
+                || PathBuf::from("~/.ssh/known_hosts"),
+                |k| config.resolve(k),
+            ),
+        },
+        _ => Credentials::None,
+    }
+}
+
+fn decision_event(e: &Entry<'_>, decision: &Decision, policy: &str) -> Value {
+    let (candidate, digest, signer) = match decision {
+        Decision::Update { image, .. } => (
+            Some(image.tag().as_str().to_owned()),
+            Some(image.digest().to_string()),
+            image
+                .identity()
+                .or(image.key_fingerprint())
+                .map(str::to_owned),
+        ),
+        _ => (None, None, None),
+    };
+    json!({
+        "kind": "decision",
+        "application": e.app.name,
+        "image": e.image_name,
+        "alias": e.watched.alias,
+        "configured": e.image.image,
+        "current": e.watched.current.as_ref().map(|c| c.tag.clone()),
+        "decision": decision.kind(),
+        "reason": decision.reason().code(),
+        "detail": decision.detail(),
+        "candidate": candidate,
+        "digest": digest,
+        "signer": signer,
+        "notes": decision.notes(),
+        "policyRevision": policy,
+    })
+}
+
+/// One event, one JSON line on stdout, with the time.
+fn emit(mut event: Value) {
+    if let Some(map) = event.as_object_mut() {
+        map.insert(
+            "time".to_owned(),
+            Value::String(jiff::Timestamp::now().to_string()),
+        );
+    }
+    println!("{event}");
+}
+
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+/// A repository URL without user information.
+fn redact(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => match rest.split_once('@') {
+            Some((_, host))
+                if !rest[..rest.find('/').unwrap_or(rest.len())].is_empty()
+                    && rest.find('@') < rest.find('/') =>
+            {
+                format!("{scheme}://{host}")
+            }
+            _ => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+/// `2m`, `30s`, `1h`, `90` (seconds).
+fn parse_interval(text: &str) -> anyhow::Result<Duration> {
+    let t = text.trim();
+    let (number, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
+    let n: u64 = number
+        .parse()
+        .with_context(|| format!("--interval '{text}': expected a number with s, m or h"))?;
+    let secs = match unit {
+        "" | "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        _ => bail!("--interval '{text}': the unit is s, m or h"),
+    };
+    if secs == 0 {
+        bail!("--interval must be longer than zero");
+    }
+    Ok(Duration::from_secs(secs))
+}

@@ -1,0 +1,456 @@
+//! `portcullis run --once` end to end with real components only: Debian's `docker-registry`
+//! on loopback, images signed for real by `portcullis-testsign`, a bare Git repository on
+//! disk, a GnuPG home with a fresh OpenPGP key, and `git verify-commit` to check the result.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails by panicking
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use portcullis_testkit::{ImageSpec, Pusher, TestRegistry};
+use portcullis_testsign::{LeafSpec, SigningOptions, TestSigstore, push_legacy_signatures};
+use serde_json::Value;
+
+const ISSUER: &str = "https://issuer.portcullis.test";
+const RELEASE: &str = "release@acme.test";
+const PASSPHRASE: &str = "portcullis test passphrase";
+
+fn sh(dir: &Path, program: &str, args: &[&str], env: &[(&str, &Path)]) -> String {
+    let mut cmd = Command::new(program);
+    cmd.args(args).current_dir(dir);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("{program}: {e} (install it: scripts/install-deps.sh)"));
+    assert!(
+        out.status.success(),
+        "{program} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    sh(dir, "git", args, &[])
+}
+
+struct World {
+    reg: TestRegistry,
+    push: Pusher,
+    sigstore: TestSigstore,
+    dir: tempfile::TempDir,
+    gnupg: PathBuf,
+    fingerprint: String,
+    remote: PathBuf,
+}
+
+impl World {
+    async fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let sigstore = TestSigstore::new().unwrap();
+        sigstore.write_trusted_root(dir.path()).unwrap();
+        let reg = TestRegistry::start();
+        let push = reg.pusher();
+        // The bot's OpenPGP key, passphrase-protected.
+        let gnupg = dir.path().join("gnupg");
+        std::fs::create_dir_all(&gnupg).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&gnupg, std::fs::Permissions::from_mode(0o700)).unwrap();
+        }
+        let home: &Path = &gnupg;
+        sh(
+            dir.path(),
+            "gpg",
+            &[
+                "--homedir",
+                home.to_str().unwrap(),
+                "--batch",
+                "--pinentry-mode",
+                "loopback",
+                "--passphrase",
+                PASSPHRASE,
+                "--quick-gen-key",
+                "Portcullis Bot <bot@portcullis.test>",
+                "ed25519",
+                "sign",
+                "never",
+            ],
+            &[],
+        );
+        let listing = sh(
+            dir.path(),
+            "gpg",
+            &[
+                "--homedir",
+                home.to_str().unwrap(),
+                "--with-colons",
+                "--list-secret-keys",
+            ],
+            &[],
+        );
+        let fingerprint = listing
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("fpr:")
+                    .map(|r| r.trim_matches(':').to_owned())
+            })
+            .unwrap();
+        std::fs::write(dir.path().join("passphrase"), PASSPHRASE).unwrap();
+        // The GitOps repository: bare, seeded from a clone.
+        let remote = dir.path().join("deploy.git");
+        git(
+            dir.path(),
+            &[
+                "init",
+                "--quiet",
+                "--bare",
+                "-b",
+                "main",
+                remote.to_str().unwrap(),
+            ],
+        );
+        Self {
+            reg,
+            push,
+            sigstore,
+            dir,
+            gnupg,
+            fingerprint,
+            remote,
+        }
+    }
+
+    async fn image(&self, repo: &str, tag: &str, signed: bool) -> String {
+        let digest = self
+            .push
+            .push_image(
+                repo,
+                tag,
+                &ImageSpec::new("2026-01-01T00:00:00Z", &format!("{repo}:{tag}")),
+            )
+            .await;
+        if signed {
+            let signer = self
+                .sigstore
+                .keyless_signer(&LeafSpec::email(RELEASE, ISSUER))
+                .unwrap();
+            let layer = self
+                .sigstore
+                .legacy_layer(
+                    &signer,
+                    &format!("{}/{repo}", self.reg.host()),
+                    &digest,
+                    &SigningOptions::default(),
+                )
+                .unwrap();
+            push_legacy_signatures(&self.push, repo, &digest, &[layer]).await;
+        }
+        digest
+    }
+
+    /// Commits `files` to the remote's main branch as a person would.
+    fn seed(&self, files: &[(&str, String)]) {
+        let work = self.dir.path().join("seed");
+        if !work.exists() {
+            git(
+                self.dir.path(),
+                &["clone", "--quiet", self.remote.to_str().unwrap(), "seed"],
+            );
+        }
+        for (path, text) in files {
+            let p = work.join(path);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        git(&work, &["checkout", "--quiet", "-B", "main"]);
+        git(&work, &["add", "-A"]);
+        git(
+            &work,
+            &[
+                "-c",
+                "user.name=Dev",
+                "-c",
+                "user.email=dev@acme.test",
+                "commit",
+                "--quiet",
+                "-m",
+                "seed",
+            ],
+        );
+        git(&work, &["push", "--quiet", "origin", "HEAD:main"]);
+    }
+
+    fn write_config(&self, apps: &str) {
+        let host = self.reg.host();
+        std::fs::write(
+            self.dir.path().join("policy.yaml"),
+            format!(
+                "apiVersion: portcullis.dev/v1alpha1\nkind: VerificationPolicy\ntrust:\n  roots:\n    test: {{path: trusted_root.json}}\nrules:\n  - name: acme\n    images: [\"{host}/acme/**\"]\n    authorities:\n      - keyless:\n          trustedRoot: test\n          identities: [{{subject: {RELEASE}, issuer: {ISSUER}}}]\n"
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            self.dir.path().join("registries.conf"),
+            format!(
+                "registries:\n- name: test\n  prefix: {host}\n  api_url: {}\n  insecure: true\n",
+                self.reg.url()
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            self.dir.path().join("portcullis.yaml"),
+            format!(
+                "apiVersion: portcullis.dev/v1alpha1\nkind: Config\nregistriesConf: registries.conf\ngit:\n  author: {{name: Portcullis Bot, email: bot@portcullis.test}}\n  signing: {{format: openpgp, gnupgHome: gnupg, key: {}, passphraseFile: passphrase}}\napplications:\n{apps}",
+                self.fingerprint
+            ),
+        )
+        .unwrap();
+    }
+
+    fn run(&self) -> (Output, Vec<Value>) {
+        let out = Command::new(env!("CARGO_BIN_EXE_portcullis"))
+            .args(["run", "--once", "--config"])
+            .arg(self.dir.path().join("portcullis.yaml"))
+            .arg("--policy")
+            .arg(self.dir.path().join("policy.yaml"))
+            .arg("--workdir")
+            .arg(self.dir.path().join("work"))
+            .arg("--tuf-cache")
+            .arg(self.dir.path().join("tuf"))
+            .output()
+            .unwrap();
+        let events = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect();
+        (out, events)
+    }
+
+    /// The remote's main branch, checked out fresh.
+    fn checkout(&self) -> PathBuf {
+        let dir = self.dir.path().join(format!("check-{}", rand_suffix()));
+        git(
+            self.dir.path(),
+            &[
+                "clone",
+                "--quiet",
+                self.remote.to_str().unwrap(),
+                dir.to_str().unwrap(),
+            ],
+        );
+        dir
+    }
+}
+
+fn rand_suffix() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
+}
+
+fn describe(out: &Output) -> String {
+    format!(
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn decisions(events: &[Value]) -> Vec<(String, String, String)> {
+    events
+        .iter()
+        .filter(|e| e["kind"] == "decision")
+        .map(|e| {
+            (
+                e["application"].as_str().unwrap().to_owned(),
+                e["decision"].as_str().unwrap().to_owned(),
+                e["reason"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_signed_commit_for_every_verified_update_and_none_for_the_rest() {
+    let w = World::new().await;
+    let host = w.reg.host();
+    w.image("acme/web", "1.0.0", true).await;
+    let web = w.image("acme/web", "1.1.0", true).await;
+    w.image("acme/api", "2.0.0", true).await;
+    let api = w.image("acme/api", "2.1.0", true).await;
+    w.image("acme/worker", "3.0.0", true).await;
+    w.image("acme/worker", "3.1.0", false).await;
+    let values = "# API chart values\nreplicaCount: 2   # keep two\nimage:\n  repository: REPO\n  # the deployed version\n  tag: \"2.0.0\"\n  pullPolicy: IfNotPresent\n".replace("REPO", &format!("{host}/acme/api"));
+    let mut seed = vec![("apps/api/values.yaml", values.clone())];
+    let kustomizations: Vec<(String, String)> = (1..=5)
+        .map(|i| {
+            (
+                format!("apps/shop{i}/kustomization.yaml"),
+                format!("resources: [deployment.yaml]\nimages:\n- name: {host}/acme/web\n  newTag: 1.0.0\n"),
+            )
+        })
+        .collect();
+    for (p, t) in &kustomizations {
+        seed.push((p.as_str(), t.clone()));
+    }
+    w.seed(&seed);
+    let remote = w.remote.display().to_string();
+    let mut apps = String::new();
+    for i in 1..=5 {
+        apps.push_str(&format!(
+            "  - name: shop{i}\n    repository: {remote}\n    path: apps/shop{i}\n    writeBack: {{target: kustomization}}\n    images: [{{image: \"{host}/acme/web\"}}]\n"
+        ));
+    }
+    apps.push_str(&format!(
+        "  - name: api\n    repository: {remote}\n    path: apps/api\n    writeBack: {{target: \"helmvalues:values.yaml\"}}\n    images: [{{image: \"{host}/acme/api\", helm: {{imageName: image.repository, imageTag: image.tag}}}}]\n"
+    ));
+    apps.push_str(&format!(
+        "  - name: worker\n    repository: {remote}\n    images: [{{image: \"{host}/acme/worker\", current: 3.0.0}}]\n"
+    ));
+    w.write_config(&apps);
+
+    let (out, events) = w.run();
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let mut got = decisions(&events);
+    got.sort();
+    let mut want: Vec<(String, String, String)> = (1..=5)
+        .map(|i| {
+            (
+                format!("shop{i}"),
+                "update".to_owned(),
+                "verified".to_owned(),
+            )
+        })
+        .collect();
+    want.push(("api".into(), "update".into(), "verified".into()));
+    want.push((
+        "worker".into(),
+        "skipped".into(),
+        "signature_missing".into(),
+    ));
+    want.sort();
+    assert_eq!(got, want, "{}", describe(&out));
+    let commits: Vec<&Value> = events.iter().filter(|e| e["kind"] == "commit").collect();
+    assert_eq!(
+        commits.len(),
+        1,
+        "one commit for the repository: {}",
+        describe(&out)
+    );
+
+    // The remote: exactly one new commit, signed, verified by git with the bot's key.
+    let check = w.checkout();
+    let log = git(&check, &["log", "--format=%H %s"]);
+    assert_eq!(log.lines().count(), 2, "{log}");
+    let verify = Command::new("git")
+        .args(["verify-commit", "--raw", "HEAD"])
+        .current_dir(&check)
+        .env("GNUPGHOME", &w.gnupg)
+        .output()
+        .unwrap();
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+    assert!(String::from_utf8_lossy(&verify.stderr).contains("GOODSIG"));
+    // Pinned to the verified digests; the message lists every change.
+    for i in 1..=5 {
+        let k = std::fs::read_to_string(check.join(format!("apps/shop{i}/kustomization.yaml")))
+            .unwrap();
+        assert!(k.contains("newTag: 1.1.0") && k.contains(&web), "{k}");
+    }
+    let v = std::fs::read_to_string(check.join("apps/api/values.yaml")).unwrap();
+    let changed: Vec<(&str, &str)> = values
+        .lines()
+        .zip(v.lines())
+        .filter(|(a, b)| a != b)
+        .collect();
+    assert_eq!(changed.len(), 1, "only the tag line changes:\n{v}");
+    assert!(
+        changed[0].1.contains("2.1.0") && changed[0].1.contains(&api),
+        "{v}"
+    );
+    assert!(v.contains("# the deployed version") && v.contains("replicaCount: 2   # keep two"));
+    let message = git(&check, &["log", "-1", "--format=%B"]);
+    assert!(
+        message.contains("shop3") && message.contains("api"),
+        "{message}"
+    );
+    assert!(
+        message.contains(&web),
+        "trailers carry the digests: {message}"
+    );
+    assert!(!check.join(".argocd-source-worker.yaml").exists());
+
+    // Again: what is deployed is read back from the files; nothing to do, no commit.
+    let (out, events) = w.run();
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert!(
+        events.iter().all(|e| e["kind"] != "commit"),
+        "{}",
+        describe(&out)
+    );
+    assert!(
+        decisions(&events)
+            .iter()
+            .filter(|(a, _, _)| a.starts_with("shop"))
+            .all(|(_, _, r)| r == "up_to_date"),
+        "{}",
+        describe(&out)
+    );
+
+    // The tag moves to an unsigned image: refused, no commit.
+    w.push
+        .push_image(
+            "acme/web",
+            "1.1.0",
+            &ImageSpec::new("2026-03-01T00:00:00Z", "something else"),
+        )
+        .await;
+    let (out, events) = w.run();
+    assert!(
+        events.iter().all(|e| e["kind"] != "commit"),
+        "{}",
+        describe(&out)
+    );
+    assert!(
+        decisions(&events)
+            .iter()
+            .filter(|(a, _, _)| a.starts_with("shop"))
+            .all(|(_, d, r)| d == "skipped" && r == "signature_missing"),
+        "{}",
+        describe(&out)
+    );
+    let check = w.checkout();
+    assert_eq!(git(&check, &["log", "--format=%H"]).lines().count(), 2);
+}
+
+#[test]
+fn unsigned_commits_are_a_configuration_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("policy.yaml"),
+        "apiVersion: portcullis.dev/v1alpha1\nkind: VerificationPolicy\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("portcullis.yaml"),
+        "apiVersion: portcullis.dev/v1alpha1\nkind: Config\napplications:\n  - name: a\n    repository: https://git.example/x.git\n    images: [{image: nginx}]\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_portcullis"))
+        .args(["run", "--once", "--config"])
+        .arg(dir.path().join("portcullis.yaml"))
+        .arg("--policy")
+        .arg(dir.path().join("policy.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("commits must be signed"));
+}
