@@ -140,23 +140,56 @@ rules:
     update:
       constraint: "<2.0.0"
 YAML
+# The GitOps repository Portcullis writes to: a bare repository on disk, one kustomization
+# per application.
+git init --quiet --bare -b main "$work/deploy.git"
+git clone --quiet "$work/deploy.git" "$work/seed" 2>/dev/null
+for app in storefront:demo/app:1.0.0 payments:demo/payments:1.0.0 search:demo/search:1.0.0 legacy:demo/app:1.2.0; do
+  IFS=: read -r name repo tag <<<"$app"
+  mkdir -p "$work/seed/apps/$name"
+  printf 'resources: [deployment.yaml]\nimages:\n- name: 127.0.0.1:%s/%s\n  newTag: %s\n' "$port" "$repo" "$tag" \
+    > "$work/seed/apps/$name/kustomization.yaml"
+done
+git -C "$work/seed" checkout --quiet -B main
+git -C "$work/seed" add -A
+git -C "$work/seed" -c user.name=Dev -c user.email=dev@acme.test commit --quiet -m "deploy: initial versions"
+git -C "$work/seed" push --quiet origin main
+
+# Portcullis signs its commits: a fresh OpenPGP key for the demo.
+export GNUPGHOME="$work/gnupg"
+mkdir -p "$GNUPGHOME" && chmod 700 "$GNUPGHOME"
+gpg --batch --quiet --pinentry-mode loopback --passphrase '' \
+  --quick-gen-key 'Portcullis Demo <portcullis@demo.test>' ed25519 sign never 2>/dev/null
+fpr=$(gpg --with-colons --list-secret-keys | awk -F: '/^fpr:/ {print $10; exit}')
+
 cat > "$work/portcullis.yaml" <<YAML
 apiVersion: portcullis.dev/v1alpha1
 kind: Config
 registriesConf: registries.conf
+git:
+  author: {name: Portcullis Demo, email: portcullis@demo.test}
+  signing: {format: openpgp, gnupgHome: gnupg, key: $fpr}
 applications:
   - name: storefront
-    repository: https://git.example/acme/deploy.git
-    images: [{image: "127.0.0.1:$port/demo/app", constraint: "^1.0", current: 1.0.0}]
+    repository: deploy.git
+    path: apps/storefront
+    writeBack: {target: kustomization}
+    images: [{image: "127.0.0.1:$port/demo/app", constraint: "^1.0"}]
   - name: payments
-    repository: https://git.example/acme/deploy.git
-    images: [{image: "127.0.0.1:$port/demo/payments", current: 1.0.0}]
+    repository: deploy.git
+    path: apps/payments
+    writeBack: {target: kustomization}
+    images: [{image: "127.0.0.1:$port/demo/payments"}]
   - name: search
-    repository: https://git.example/acme/deploy.git
-    images: [{image: "127.0.0.1:$port/demo/search", current: 1.0.0}]
+    repository: deploy.git
+    path: apps/search
+    writeBack: {target: kustomization}
+    images: [{image: "127.0.0.1:$port/demo/search"}]
   - name: legacy
-    repository: https://git.example/acme/deploy.git
-    images: [{image: "127.0.0.1:$port/demo/app", current: 1.2.0}]
+    repository: deploy.git
+    path: apps/legacy
+    writeBack: {target: kustomization}
+    images: [{image: "127.0.0.1:$port/demo/app"}]
 YAML
 
 echo
@@ -165,3 +198,27 @@ echo "\$ portcullis policy check policy.yaml"
 echo
 echo "\$ portcullis plan --config portcullis.yaml --policy policy.yaml"
 "$bin" plan --config "$work/portcullis.yaml" --policy "$work/policy.yaml" --tuf-cache "$work/tuf" || echo "(exit $?)"
+
+echo
+echo "\$ portcullis run --once --config portcullis.yaml --policy policy.yaml   # events, one JSON line each"
+"$bin" run --once --config "$work/portcullis.yaml" --policy "$work/policy.yaml" \
+  --tuf-cache "$work/tuf" --workdir "$work/repos" | tee "$work/events.jsonl" \
+  | python3 -c 'import json,sys
+for line in sys.stdin:
+    e = json.loads(line)
+    if e["kind"] == "decision":
+        print("  %-8s %-10s %-9s %-20s %s" % (e["kind"], e["application"], e["decision"], e["reason"], e.get("candidate") or ""))
+    else:
+        print("  %-8s %s %s on %s (%s)" % (e["kind"], e.get("commit", "")[:12], e.get("applications"), e.get("branch"), e.get("detail", "signed")))'
+
+echo
+echo "\$ git log --show-signature -1   # in the GitOps repository"
+git clone --quiet "$work/deploy.git" "$work/check"
+git -C "$work/check" log --show-signature -1
+echo
+echo "\$ git show --stat HEAD"
+git -C "$work/check" show --stat --format= HEAD
+echo
+echo "Only storefront moved (1.0.0 -> 1.2.0, pinned to the verified digest); payments (unsigned),"
+echo "search (wrong signer) and legacy (2.0.0 beyond the policy's ceiling) were refused."
+echo "The raw events are in JSON lines: $work/events.jsonl (removed on exit)."

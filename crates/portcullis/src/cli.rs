@@ -99,6 +99,12 @@ pub(crate) struct PlanArgs {
     #[command(flatten)]
     pub(crate) gate: GateArgs,
 
+    /// Where repositories are cloned to read what is deployed [default:
+    /// $XDG_CACHE_HOME/portcullis/repos]. A repository that cannot be read leaves each image
+    /// its configured `current`.
+    #[arg(long, value_name = "DIR", env = "PORTCULLIS_WORKDIR")]
+    pub(crate) workdir: Option<PathBuf>,
+
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub(crate) output: OutputFormat,

@@ -8,8 +8,10 @@ use portcullis_gate::{Decision, Gate, GateOptions};
 use portcullis_registry::{CredentialStore, RegistriesConfig, RegistryClient};
 use serde::Serialize;
 
+use super::run as run_loop;
 use super::{authority, policy};
 use crate::cli::{GateArgs, OutputFormat, PlanArgs};
+use crate::config::Application;
 use crate::config::Config;
 use crate::exit;
 
@@ -34,7 +36,8 @@ pub(crate) struct Row {
 pub(crate) async fn run(args: &PlanArgs) -> anyhow::Result<u8> {
     let config = Config::load(&args.config)?;
     let (gate, _) = gate(&config, &args.gate).await?;
-    let rows = evaluate(&config, &gate).await?;
+    let watched = deployed(&config, args.workdir.as_deref()).await?;
+    let rows = evaluate(watched, &gate).await?;
     match args.output {
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&rows)?),
         OutputFormat::Text => print_table(&rows),
@@ -74,18 +77,86 @@ pub(crate) async fn gate(config: &Config, args: &GateArgs) -> anyhow::Result<(Ar
     ))
 }
 
-/// Every watched image through `gate`, a bounded number at a time, in configuration order.
-pub(crate) async fn evaluate(config: &Config, gate: &Arc<Gate>) -> anyhow::Result<Vec<Row>> {
+/// Every watched image of the configuration, with what its write-back target records as
+/// deployed when its repository can be read (else the configuration's `current`, with a
+/// warning), in configuration order.
+async fn deployed(
+    config: &Config,
+    workdir: Option<&std::path::Path>,
+) -> anyhow::Result<Vec<portcullis_gate::WatchedImage>> {
+    let workdir = match workdir {
+        Some(d) => d.to_path_buf(),
+        None => authority::default_cache_dir()?
+            .parent()
+            .map_or_else(
+                || std::path::PathBuf::from(".portcullis"),
+                std::path::Path::to_path_buf,
+            )
+            .join("repos"),
+    };
+    let credentials = run_loop::credentials(config, config.git.as_ref());
+    let mut read: std::collections::HashMap<(String, String), portcullis_gate::WatchedImage> =
+        std::collections::HashMap::new();
+    let mut groups: std::collections::BTreeMap<(String, String, String), Vec<&Application>> =
+        std::collections::BTreeMap::new();
+    for app in &config.applications {
+        let (base, write) = run_loop::branches(app);
+        groups
+            .entry((app.repository.clone(), base, write))
+            .or_default()
+            .push(app);
+    }
+    for ((repository, base, write), apps) in groups {
+        let invalid = |app: &Application, image: &crate::config::Image, detail: String| {
+            eprintln!(
+                "warning: application '{}', image '{}': {detail}",
+                app.name, image.image
+            );
+        };
+        match run_loop::read_back(
+            config,
+            &credentials,
+            &workdir,
+            &repository,
+            &base,
+            &write,
+            &apps,
+            &invalid,
+        )
+        .await
+        {
+            Ok((_, _, entries)) => {
+                for e in entries {
+                    read.insert(
+                        (e.watched.app.clone(), e.configured().to_owned()),
+                        e.watched,
+                    );
+                }
+            }
+            Err(e) => eprintln!(
+                "warning: cannot read what is deployed from {repository} ({e}); using each image's configured current"
+            ),
+        }
+    }
     let mut watched = Vec::new();
     for app in &config.applications {
         for image in &app.images {
-            watched.push(
-                app.watched(image).with_context(|| {
+            match read.remove(&(app.name.clone(), image.image.clone())) {
+                Some(w) => watched.push(w),
+                None => watched.push(app.watched(image).with_context(|| {
                     format!("application '{}', image '{}'", app.name, image.image)
-                })?,
-            );
+                })?),
+            }
         }
     }
+    Ok(watched)
+}
+
+/// Every watched image through `gate`, a bounded number at a time, in the order given.
+pub(crate) async fn evaluate(
+    watched: Vec<portcullis_gate::WatchedImage>,
+    gate: &Arc<Gate>,
+) -> anyhow::Result<Vec<Row>> {
     let limit = Arc::new(tokio::sync::Semaphore::new(CONCURRENCY));
     let mut set = tokio::task::JoinSet::new();
     for (i, w) in watched.into_iter().enumerate() {

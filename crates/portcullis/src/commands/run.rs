@@ -107,13 +107,20 @@ struct Writer {
 }
 
 /// One image of one application, with where it is written.
-struct Entry<'c> {
+pub(crate) struct Entry<'c> {
     app: &'c Application,
     image: &'c Image,
-    watched: WatchedImage,
+    pub(crate) watched: WatchedImage,
     target: WriteBackTarget,
     placement: Placement,
     image_name: String,
+}
+
+impl Entry<'_> {
+    /// The image as the configuration writes it.
+    pub(crate) fn configured(&self) -> &str {
+        &self.image.image
+    }
 }
 
 /// A verified update waiting for its commit.
@@ -172,63 +179,26 @@ async fn group(
         );
         true
     };
-    let repo = match open_clone(config, writer, repository) {
-        Ok(r) => Arc::new(r),
-        Err(e) => return fail(format!("{e:#}")),
+    let (repo, plan, entries) = match read_back(
+        config,
+        &writer.credentials,
+        &writer.workdir,
+        repository,
+        base,
+        write,
+        apps,
+        &|app, image, detail| {
+            emit(
+                json!({"kind": "decision", "application": app.name, "image": image.image,
+                        "decision": "failed", "reason": "invalid_settings", "detail": detail}),
+            );
+        },
+    )
+    .await
+    {
+        Ok(r) => r,
+        Err(e) => return fail(e),
     };
-    let (plan, _) = match publish_plan(base, write) {
-        Ok(p) => p,
-        Err(e) => return fail(format!("{e:#}")),
-    };
-    let plan = Arc::new(plan);
-    // Everything each image needs, and what its target file says is deployed.
-    let mut entries = Vec::new();
-    for app in apps {
-        for image in &app.images {
-            match entry(app, image) {
-                Ok(e) => entries.push(e),
-                Err(e) => {
-                    emit(
-                        json!({"kind": "decision", "application": app.name, "image": image.image,
-                                "decision": "failed", "reason": "invalid_settings",
-                                "detail": format!("{e:#}")}),
-                    );
-                }
-            }
-        }
-    }
-    let files: Vec<String> = entries
-        .iter()
-        .flat_map(|e| e.target.candidate_files())
-        .collect();
-    let contents = {
-        let (repo, plan, files) = (repo.clone(), plan.clone(), files.clone());
-        tokio::task::spawn_blocking(move || repo.read_head_files(&plan, &files)).await
-    };
-    let contents = match contents {
-        Ok(Ok(c)) => c,
-        Ok(Err(e)) => return fail(chain(&e)),
-        Err(e) => return fail(e.to_string()),
-    };
-    let by_path: BTreeMap<&str, &Option<String>> = files
-        .iter()
-        .map(String::as_str)
-        .zip(contents.iter())
-        .collect();
-    for e in &mut entries {
-        let deployed = e.target.candidate_files().iter().find_map(|f| {
-            by_path
-                .get(f.as_str())
-                .and_then(|c| c.as_deref())
-                .and_then(|text| read_deployed(&e.target, text, &e.image_name, &e.placement))
-        });
-        if let Some(d) = deployed
-            && let Some(tag) = d.tag
-        {
-            let digest = d.digest.and_then(|d| d.parse().ok());
-            e.watched = e.watched.clone().with_current(tag, digest);
-        }
-    }
     // Decide, a bounded number at a time.
     let limit = Arc::new(tokio::sync::Semaphore::new(CONCURRENCY));
     let mut set = tokio::task::JoinSet::new();
@@ -355,6 +325,68 @@ async fn group(
     }
 }
 
+/// The clone of `repository`, the publish plan, and every image of `apps` with what its
+/// write-back target records as deployed (read from the head the commit would build on).
+#[allow(clippy::too_many_arguments)] // one concern, spelled out
+pub(crate) async fn read_back<'c>(
+    config: &Config,
+    credentials: &Credentials,
+    workdir: &Path,
+    repository: &str,
+    base: &str,
+    write: &str,
+    apps: &[&'c Application],
+    invalid: &dyn Fn(&Application, &Image, String),
+) -> Result<(Arc<Repository>, Arc<PublishPlan>, Vec<Entry<'c>>), String> {
+    let repo = open_clone(config, credentials, workdir, repository)
+        .map(Arc::new)
+        .map_err(|e| format!("{e:#}"))?;
+    let (plan, _) = publish_plan(base, write).map_err(|e| format!("{e:#}"))?;
+    let plan = Arc::new(plan);
+    let mut entries = Vec::new();
+    for app in apps {
+        for image in &app.images {
+            match entry(app, image) {
+                Ok(e) => entries.push(e),
+                Err(e) => invalid(app, image, format!("{e:#}")),
+            }
+        }
+    }
+    let files: Vec<String> = entries
+        .iter()
+        .flat_map(|e| e.target.candidate_files())
+        .collect();
+    let contents = {
+        let (repo, plan, files) = (repo.clone(), plan.clone(), files.clone());
+        tokio::task::spawn_blocking(move || repo.read_head_files(&plan, &files)).await
+    };
+    let contents = match contents {
+        Ok(Ok(c)) => c,
+        Ok(Err(e)) => return Err(chain(&e)),
+        Err(e) => return Err(e.to_string()),
+    };
+    let by_path: BTreeMap<&str, &Option<String>> = files
+        .iter()
+        .map(String::as_str)
+        .zip(contents.iter())
+        .collect();
+    for e in &mut entries {
+        let deployed = e.target.candidate_files().iter().find_map(|f| {
+            by_path
+                .get(f.as_str())
+                .and_then(|c| c.as_deref())
+                .and_then(|text| read_deployed(&e.target, text, &e.image_name, &e.placement))
+        });
+        if let Some(d) = deployed
+            && let Some(tag) = d.tag
+        {
+            let digest = d.digest.and_then(|d| d.parse().ok());
+            e.watched = e.watched.clone().with_current(tag, digest);
+        }
+    }
+    Ok((repo, plan, entries))
+}
+
 fn app_writes(pending: &[Pending]) -> anyhow::Result<Vec<AppWrite<'_>>> {
     let mut writes: Vec<AppWrite<'_>> = Vec::new();
     for p in pending {
@@ -424,7 +456,7 @@ fn entry<'c>(app: &'c Application, image: &'c Image) -> anyhow::Result<Entry<'c>
 }
 
 /// `(base, write)` branches of an application: `writeBack.branch` is `base[:write]`.
-fn branches(app: &Application) -> (String, String) {
+pub(crate) fn branches(app: &Application) -> (String, String) {
     match app.write_back.branch.as_deref() {
         Some(spec) => {
             let (base, write) = spec.split_once(':').unwrap_or((spec, ""));
@@ -453,7 +485,12 @@ fn publish_plan(base: &str, write: &str) -> anyhow::Result<(PublishPlan, bool)> 
 
 /// The local clone of `repository` under the work directory: created empty with `origin`
 /// set (the fetches, with credentials, happen when it is read or written).
-fn open_clone(config: &Config, writer: &Writer, repository: &str) -> anyhow::Result<Repository> {
+fn open_clone(
+    config: &Config,
+    credentials: &Credentials,
+    workdir: &Path,
+    repository: &str,
+) -> anyhow::Result<Repository> {
     let url = if repository.contains("://") || repository.contains('@') {
         repository.to_owned()
     } else {
@@ -464,7 +501,7 @@ fn open_clone(config: &Config, writer: &Writer, repository: &str) -> anyhow::Res
             .display()
             .to_string()
     };
-    let dir = writer.workdir.join(dir_name(&url));
+    let dir = workdir.join(dir_name(&url));
     if !dir.join(".git").exists() {
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create {}", dir.display()))?;
@@ -486,7 +523,7 @@ fn open_clone(config: &Config, writer: &Writer, repository: &str) -> anyhow::Res
         git(&["init", "--quiet"])?;
         git(&["remote", "add", "origin", &url])?;
     }
-    Ok(Repository::open(&dir)?.with_credentials(writer.credentials.clone()))
+    Ok(Repository::open(&dir)?.with_credentials(credentials.clone()))
 }
 
 fn dir_name(url: &str) -> String {
@@ -564,7 +601,7 @@ fn identity(i: Option<&crate::config::Identity>) -> anyhow::Result<Identity> {
     })
 }
 
-fn credentials(config: &Config, git: Option<&GitSettings>) -> Credentials {
+pub(crate) fn credentials(config: &Config, git: Option<&GitSettings>) -> Credentials {
     let Some(g) = git else {
         return Credentials::None;
     };
@@ -615,7 +652,7 @@ fn decision_event(e: &Entry<'_>, decision: &Decision, policy: &str) -> Value {
 }
 
 /// One event, one JSON line on stdout, with the time.
-fn emit(mut event: Value) {
+pub(crate) fn emit(mut event: Value) {
     if let Some(map) = event.as_object_mut() {
         map.insert(
             "time".to_owned(),
