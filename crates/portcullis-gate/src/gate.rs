@@ -222,16 +222,8 @@ impl Gate {
                 if attempt > 0 {
                     break;
                 }
-                return match beyond {
-                    Some(b) => Decision::skipped(
-                        Reason::ConstraintViolation,
-                        format!(
-                            "the newest tag {} is outside the update limits of {}",
-                            b.name,
-                            limits_of(&rules)
-                        ),
-                        without(notes, Reason::ConstraintViolation),
-                    ),
+                return match &beyond {
+                    Some(b) => beyond_ceiling(format!("the newest tag {}", b.name), &rules, notes),
                     None => Decision::no_change(Reason::NoMatchingTag, selection.explain(), notes),
                 };
             };
@@ -260,16 +252,11 @@ impl Gate {
                     if attempt > 0 {
                         break;
                     }
-                    return match beyond {
-                        Some(b) => Decision::skipped(
-                            Reason::ConstraintViolation,
-                            format!(
-                                "{} is deployed; the newer {} is outside the update limits of {}",
-                                current.tag,
-                                b.name,
-                                limits_of(&rules)
-                            ),
-                            without(notes, Reason::ConstraintViolation),
+                    return match &beyond {
+                        Some(b) => beyond_ceiling(
+                            format!("{} is deployed; the newer {}", current.tag, b.name),
+                            &rules,
+                            notes,
                         ),
                         None => Decision::no_change(
                             Reason::UpToDate,
@@ -533,6 +520,18 @@ impl Gate {
         }
         Ok(())
     }
+}
+
+/// `what` lies beyond the rules' update limits: skipped, without the note that says the same.
+fn beyond_ceiling(what: String, rules: &[&Rule], notes: Vec<Note>) -> Decision {
+    Decision::skipped(
+        Reason::ConstraintViolation,
+        format!(
+            "{what} is outside the update limits of {}",
+            limits_of(rules)
+        ),
+        without(notes, Reason::ConstraintViolation),
+    )
 }
 
 /// `notes` without those of `reason` (when the decision itself says it).

@@ -14,7 +14,9 @@ use portcullis_policy::Strategy;
 use portcullis_policy::policy::Policy;
 use portcullis_registry::{RegistriesConfig, RegistryClient};
 use portcullis_testkit::{ImageSpec, Pusher, TestRegistry};
-use portcullis_testsign::{LeafSpec, SigningOptions, TestSigstore, push_legacy_signatures};
+use portcullis_testsign::{
+    LeafSpec, SigningOptions, TestSigstore, push_legacy_signatures, sign_keyless,
+};
 
 const ISSUER: &str = "https://issuer.portcullis.test";
 const RELEASE: &str = "release@acme.test";
@@ -56,20 +58,18 @@ impl World {
     /// Pushes and signs `repo:tag` as `email` (legacy layout).
     async fn signed(&self, repo: &str, tag: &str, email: &str) -> String {
         let digest = self.image(repo, tag, "2026-01-01T00:00:00Z").await;
-        let signer = self
-            .sigstore
-            .keyless_signer(&LeafSpec::email(email, ISSUER))
-            .unwrap();
-        let layer = self
-            .sigstore
-            .legacy_layer(
-                &signer,
-                &format!("{}/{repo}", self.reg.host()),
-                &digest,
-                &SigningOptions::default(),
-            )
-            .unwrap();
-        push_legacy_signatures(&self.push, repo, &digest, &[layer]).await;
+        let host = self.reg.host();
+        sign_keyless(
+            &self.sigstore,
+            &self.push,
+            &host,
+            repo,
+            &digest,
+            email,
+            ISSUER,
+        )
+        .await
+        .unwrap();
         digest
     }
 

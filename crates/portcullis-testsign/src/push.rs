@@ -6,7 +6,9 @@
 use portcullis_testkit::{Pusher, sha256};
 use serde_json::json;
 
-use crate::signer::LegacyLayer;
+use crate::ca::LeafSpec;
+use crate::signer::{LegacyLayer, SigningOptions};
+use crate::trusted_root::TestSigstore;
 
 const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
@@ -106,4 +108,27 @@ pub async fn push_referrer(
         push.push_manifest(repo, &tag, OCI_INDEX, &index).await;
     }
     digest
+}
+
+/// Signs the image `digest` of `repo` (in the registry `host`) keylessly as `email` from
+/// `issuer`, with a fresh certificate of `sigstore`'s CA, and pushes the signature in the
+/// legacy layout: what a release pipeline running `cosign sign` leaves behind.
+pub async fn sign_keyless(
+    sigstore: &TestSigstore,
+    push: &Pusher,
+    host: &str,
+    repo: &str,
+    digest: &str,
+    email: &str,
+    issuer: &str,
+) -> Result<(), crate::TestSignError> {
+    let signer = sigstore.keyless_signer(&LeafSpec::email(email, issuer))?;
+    let layer = sigstore.legacy_layer(
+        &signer,
+        &format!("{host}/{repo}"),
+        digest,
+        &SigningOptions::default(),
+    )?;
+    push_legacy_signatures(push, repo, digest, &[layer]).await;
+    Ok(())
 }

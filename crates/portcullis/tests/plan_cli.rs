@@ -6,7 +6,7 @@
 use std::process::Command;
 
 use portcullis_testkit::{ImageSpec, Pusher, TestRegistry};
-use portcullis_testsign::{LeafSpec, SigningOptions, TestSigstore, push_legacy_signatures};
+use portcullis_testsign::{TestSigstore, sign_keyless};
 use serde_json::Value;
 
 const ISSUER: &str = "https://issuer.portcullis.test";
@@ -20,16 +20,9 @@ async fn signed(push: &Pusher, s: &TestSigstore, host: &str, repo: &str, tag: &s
             &ImageSpec::new("2026-01-01T00:00:00Z", &format!("{repo}:{tag}")),
         )
         .await;
-    let signer = s.keyless_signer(&LeafSpec::email(email, ISSUER)).unwrap();
-    let layer = s
-        .legacy_layer(
-            &signer,
-            &format!("{host}/{repo}"),
-            &digest,
-            &SigningOptions::default(),
-        )
+    sign_keyless(s, push, host, repo, &digest, email, ISSUER)
+        .await
         .unwrap();
-    push_legacy_signatures(push, repo, &digest, &[layer]).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use portcullis_testkit::{ImageSpec, Pusher, TestRegistry};
-use portcullis_testsign::{LeafSpec, SigningOptions, TestSigstore, push_legacy_signatures};
+use portcullis_testsign::{TestSigstore, sign_keyless};
 use serde_json::Value;
 
 const ISSUER: &str = "https://issuer.portcullis.test";
@@ -133,20 +133,18 @@ impl World {
             )
             .await;
         if signed {
-            let signer = self
-                .sigstore
-                .keyless_signer(&LeafSpec::email(RELEASE, ISSUER))
-                .unwrap();
-            let layer = self
-                .sigstore
-                .legacy_layer(
-                    &signer,
-                    &format!("{}/{repo}", self.reg.host()),
-                    &digest,
-                    &SigningOptions::default(),
-                )
-                .unwrap();
-            push_legacy_signatures(&self.push, repo, &digest, &[layer]).await;
+            let host = self.reg.host();
+            sign_keyless(
+                &self.sigstore,
+                &self.push,
+                &host,
+                repo,
+                &digest,
+                RELEASE,
+                ISSUER,
+            )
+            .await
+            .unwrap();
         }
         digest
     }
