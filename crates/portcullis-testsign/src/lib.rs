@@ -32,7 +32,9 @@ pub use ca::{CertificateAuthority, LeafSpec, San};
 pub use error::TestSignError;
 pub use key::SigningKey;
 pub use log::{LogEntry, TransparencyLog};
-pub use push::{push_legacy_signatures, push_referrer, sign_keyless, signature_tag};
+pub use push::{
+    push_legacy_signatures, push_referrer, push_referrer_of_type, sign_keyless, signature_tag,
+};
 pub use signer::{LegacyLayer, Signer, SigningOptions};
 pub use trusted_root::TestSigstore;
 pub use tuf::TufRepository;

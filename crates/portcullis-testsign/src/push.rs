@@ -15,6 +15,7 @@ const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 const OCI_EMPTY: &str = "application/vnd.oci.empty.v1+json";
 const SIMPLE_SIGNING: &str = "application/vnd.dev.cosign.simplesigning.v1+json";
 const BUNDLE_V03: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
+const COSIGN_SIGN: &str = "https://sigstore.dev/cosign/sign/v1";
 
 /// The legacy signature tag of `image_digest`: `sha256-<hex>.sig`.
 pub fn signature_tag(image_digest: &str) -> String {
@@ -73,17 +74,34 @@ pub async fn push_referrer(
     bundle: &[u8],
     fallback: Option<&[String]>,
 ) -> String {
+    push_referrer_of_type(push, repo, image_digest, bundle, COSIGN_SIGN, fallback).await
+}
+
+/// [`push_referrer`] for a bundle of any version (its media type is read from the bundle)
+/// annotated with `predicate_type`, as cosign attaches attestations.
+pub async fn push_referrer_of_type(
+    push: &Pusher,
+    repo: &str,
+    image_digest: &str,
+    bundle: &[u8],
+    predicate_type: &str,
+    fallback: Option<&[String]>,
+) -> String {
+    let media_type = serde_json::from_slice::<serde_json::Value>(bundle)
+        .ok()
+        .and_then(|b| b["mediaType"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| BUNDLE_V03.to_owned());
     let config = b"{}";
     let config_digest = push.push_blob(repo, config).await;
     let bundle_digest = push.push_blob(repo, bundle).await;
     let manifest = serde_json::to_vec(&json!({
         "schemaVersion": 2,
         "mediaType": OCI_MANIFEST,
-        "artifactType": BUNDLE_V03,
+        "artifactType": media_type,
         "config": {"mediaType": OCI_EMPTY, "digest": config_digest, "size": config.len()},
-        "layers": [{"mediaType": BUNDLE_V03, "digest": bundle_digest, "size": bundle.len()}],
+        "layers": [{"mediaType": media_type, "digest": bundle_digest, "size": bundle.len()}],
         "subject": {"mediaType": OCI_MANIFEST, "digest": image_digest, "size": 0},
-        "annotations": {"dev.sigstore.bundle.predicateType": "https://sigstore.dev/cosign/sign/v1"},
+        "annotations": {"dev.sigstore.bundle.predicateType": predicate_type},
     }))
     .unwrap_or_default();
     let digest = push
@@ -95,7 +113,7 @@ pub async fn push_referrer(
             let (_, bytes) = push.manifest(repo, d).await;
             manifests.push(json!({
                 "mediaType": OCI_MANIFEST, "digest": d, "size": bytes.len(),
-                "artifactType": BUNDLE_V03,
+                "artifactType": media_type,
             }));
         }
         let index = serde_json::to_vec(&json!({

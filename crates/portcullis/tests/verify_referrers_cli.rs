@@ -19,11 +19,8 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use portcullis_testkit::{Pusher, TestRegistry, cosign_real_dir, fakes, read_cosign_real};
-use serde_json::{Value, json};
+use serde_json::Value;
 
-const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
-const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
-const OCI_EMPTY: &str = "application/vnd.oci.empty.v1+json";
 /// The format `cases.json` gives a bundle attached as a referrer.
 const REFERRER_FORMAT: &str = "bundle-v0.3-referrer";
 
@@ -62,47 +59,16 @@ async fn push_referrer(
     fallback: bool,
 ) -> String {
     let bundle = read(bundle_path);
-    let media_type = serde_json::from_slice::<Value>(&bundle).unwrap()["mediaType"]
-        .as_str()
-        .expect("the bundle names its media type")
-        .to_owned();
-    let config = b"{}";
-    let config_digest = push.push_blob(repo, config).await;
-    let bundle_digest = push.push_blob(repo, &bundle).await;
-    let manifest = serde_json::to_vec(&json!({
-        "schemaVersion": 2,
-        "mediaType": OCI_MANIFEST,
-        "artifactType": media_type,
-        "config": {"mediaType": OCI_EMPTY, "digest": config_digest, "size": config.len()},
-        "layers": [{"mediaType": media_type, "digest": bundle_digest, "size": bundle.len()}],
-        // The signed image is not in this registry and the data does not give its size;
-        // neither the registry nor the verifier reads the subject's size.
-        "subject": {"mediaType": OCI_MANIFEST, "digest": image_digest, "size": 0},
-        "annotations": {"dev.sigstore.bundle.predicateType": "https://cosign.sigstore.dev/attestation/v1"},
-    }))
-    .unwrap();
-    let digest = push
-        .push_manifest(
-            repo,
-            &portcullis_testkit::sha256(&manifest),
-            OCI_MANIFEST,
-            &manifest,
-        )
-        .await;
-    if fallback {
-        let index = serde_json::to_vec(&json!({
-            "schemaVersion": 2,
-            "mediaType": OCI_INDEX,
-            "manifests": [{
-                "mediaType": OCI_MANIFEST, "digest": digest, "size": manifest.len(),
-                "artifactType": media_type,
-            }],
-        }))
-        .unwrap();
-        let tag = image_digest.replacen(':', "-", 1);
-        push.push_manifest(repo, &tag, OCI_INDEX, &index).await;
-    }
-    digest
+    let earlier: &[String] = &[];
+    portcullis_testsign::push_referrer_of_type(
+        push,
+        repo,
+        image_digest,
+        &bundle,
+        "https://cosign.sigstore.dev/attestation/v1",
+        fallback.then_some(earlier),
+    )
+    .await
 }
 
 /// The case's policy as cosign flags (`--attestation --type` for an attestation policy).
