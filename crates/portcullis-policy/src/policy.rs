@@ -7,7 +7,9 @@
 //! then validated into a [`Policy`] (every bad pattern, dangling reference, impossible
 //! rule). Every problem is reported at once, each with line and column; warnings come back
 //! with the policy in [`Loaded`]. Sigstore policy-controller `ClusterImagePolicy` documents
-//! are translated into the same model. Several documents in one file make one policy.
+//! are translated into the same model, and so is policy-controller's `policy.Verification`
+//! file (`no-match-policy` and `policies` sources). Several documents in one file make one
+//! policy.
 //!
 //! A caller must know: every rule that matches an image applies ([`Policy::rules_for`]);
 //! an image no rule matches gets [`Policy::no_match`] (deny unless the policy says
@@ -37,6 +39,7 @@ mod source;
 mod structure;
 mod suggest;
 mod validate;
+mod verification;
 mod wire;
 mod yaml;
 
@@ -137,6 +140,13 @@ impl Policy {
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or_else(|| Path::new("."));
+        if let Some(documents) = verification::convert(text, origin, base_dir)? {
+            // Positions in the translation are not the file's: say which file it came from.
+            return Self::from_yaml(
+                &documents,
+                &format!("{origin} (as its policy-controller policies)"),
+            );
+        }
         let invalid = |problems| PolicyError::Invalid {
             origin: origin.to_owned(),
             problems,

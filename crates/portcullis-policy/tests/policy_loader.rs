@@ -448,3 +448,44 @@ fn attestation_conditions_decide_predicates() {
     );
     assert!(att.check_predicate(&serde_json::json!({})).is_err());
 }
+
+#[test]
+fn a_policy_controller_verification_file_becomes_rules_and_a_default() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("cip.yaml"),
+        "apiVersion: policy.sigstore.dev/v1beta1\nkind: ClusterImagePolicy\nmetadata: {name: from-file}\nspec:\n  images: [{glob: \"ghcr.io/acme/**\"}]\n  authorities:\n    - static: {action: pass}\n",
+    )
+    .unwrap();
+    let text = "no-match-policy: warn\npolicies:\n  - path: cip.yaml\n  - data: |\n      apiVersion: policy.sigstore.dev/v1beta1\n      kind: ClusterImagePolicy\n      metadata: {name: inline}\n      spec:\n        images: [{glob: \"docker.io/**\"}]\n        authorities: [{static: {action: fail}}]\n";
+    let path = dir.path().join("verification.yaml");
+    std::fs::write(&path, text).unwrap();
+    let loaded = portcullis_policy::Policy::load(&path).unwrap();
+    let names: Vec<&str> = loaded
+        .policy
+        .rules()
+        .iter()
+        .map(|r| r.name.as_str())
+        .collect();
+    assert_eq!(names, ["from-file", "inline"]);
+    assert_eq!(
+        loaded.policy.no_match(),
+        portcullis_policy::policy::NoMatch::Warn
+    );
+    // Each source is exactly one of data, path, url; url is never fetched.
+    for (bad, field) in [
+        (
+            "no-match-policy: deny\npolicies: [{url: https://x.example/p.yaml}]\n",
+            "policies[0].url",
+        ),
+        (
+            "no-match-policy: deny\npolicies: [{data: a, path: b}]\n",
+            "policies[0]",
+        ),
+        ("policies: []\n", "no-match-policy"),
+        ("no-match-policy: deny\npolicies: []\nextra: 1\n", "extra"),
+    ] {
+        let err = portcullis_policy::Policy::from_yaml(bad, "v.yaml").unwrap_err();
+        assert_eq!(err.problems()[0].field, field, "{bad}: {err}");
+    }
+}
