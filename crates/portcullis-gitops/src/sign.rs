@@ -23,6 +23,7 @@ use std::path::PathBuf;
 
 pub use error::{OpenPgpError, SignError, X509Error};
 pub use openpgp::{OpenPgpConfig, OpenPgpKeySource, OpenPgpSigner};
+pub(crate) use x509::pem_certificates;
 pub use x509::{X509Config, X509Signer};
 
 /// How commits are signed, as configured: nothing is read until [`Signer::from_config`].

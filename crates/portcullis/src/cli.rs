@@ -79,6 +79,55 @@ pub(crate) enum Command {
     /// Exit status (with --once): 0 every image decided and every commit pushed, 1 otherwise.
     #[command(after_help = RUN_EXAMPLES)]
     Run(RunArgs),
+
+    /// Verify the signature of a commit Portcullis wrote, and show the changes it records.
+    ///
+    /// Rebuilds the signed payload from the raw commit object as git does and checks the
+    /// signature in process. X.509 (detached CMS, as Portcullis, gitsign and gpgsm sign):
+    /// the signer certificate must chain to a CA in --ca, and every certificate must have
+    /// been valid at the signed signing time (an expired short-lived certificate is fine).
+    /// OpenPGP: checked with the keys in --gnupg-home; with --key, only those fingerprints
+    /// may sign, otherwise the key must be fully trusted there. Then prints the signer, the
+    /// signing time and the `Portcullis-Change` / `Portcullis-Policy` trailers.
+    /// Exit status: 0 verified, 3 rejected (the reason on stderr), 1 error in the inputs.
+    #[command(after_help = VERIFY_COMMIT_EXAMPLES)]
+    VerifyCommit(VerifyCommitArgs),
+}
+
+const VERIFY_COMMIT_EXAMPLES: &str = "\
+Examples:
+  portcullis verify-commit --repo gitops --ca portcullis-ca.pem
+  portcullis verify-commit --ca fulcio-chain.pem --output json main~2
+  portcullis verify-commit --gnupg-home ~/.gnupg-portcullis \\
+      --key 0123456789ABCDEF0123456789ABCDEF01234567 origin/main";
+
+/// `portcullis verify-commit`.
+#[derive(Debug, Args)]
+pub(crate) struct VerifyCommitArgs {
+    /// The commit: anything git names a commit by (`HEAD`, `main~1`, an id).
+    #[arg(value_name = "COMMIT", default_value = "HEAD")]
+    pub(crate) commit: String,
+
+    /// The Git repository (a work tree or a bare repository).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub(crate) repo: PathBuf,
+
+    /// PEM file with the trusted CA certificates, for X.509 signatures. Intermediates come
+    /// from the signature itself.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) ca: Option<PathBuf>,
+
+    /// The GnuPG home holding the OpenPGP public keys [default: $GNUPGHOME or ~/.gnupg].
+    #[arg(long, value_name = "DIR")]
+    pub(crate) gnupg_home: Option<PathBuf>,
+
+    /// An OpenPGP key fingerprint allowed to sign (primary or subkey); repeat for more.
+    #[arg(long = "key", value_name = "FINGERPRINT")]
+    pub(crate) keys: Vec<String>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub(crate) output: OutputFormat,
 }
 
 const RUN_EXAMPLES: &str = "Examples:

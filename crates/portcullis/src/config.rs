@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use portcullis_gate::WatchedImage;
+use portcullis_gitops::forge::{Auth, ForgeClient, GitHubApp, Provider};
 use portcullis_image::ImageRef;
 use portcullis_image::aiu::ContainerImage;
 use portcullis_policy::Strategy;
@@ -140,6 +141,79 @@ pub(crate) struct WriteBack {
     /// The commit message template.
     #[serde(default)]
     pub(crate) commit_message: Option<String>,
+    /// Open a pull/merge request after a push to a separate write branch.
+    #[serde(default)]
+    pub(crate) pull_request: Option<PullRequestSettings>,
+}
+
+/// Where and how a pull/merge request is opened for a separate write branch.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct PullRequestSettings {
+    /// `github`, `gitlab` or `gitea`.
+    pub(crate) provider: ForgeProvider,
+    /// The API root; default `https://api.github.com` (github), `https://gitlab.com/api/v4`
+    /// (gitlab); required for gitea (`https://gitea.example.com/api/v1`).
+    #[serde(default)]
+    pub(crate) api_url: Option<String>,
+    /// `owner/name` (GitLab: the project path, `group/subgroup/name`).
+    pub(crate) repository: String,
+    /// A file holding the API token (GitLab: a project access token); read on every use.
+    #[serde(default)]
+    pub(crate) token_file: Option<PathBuf>,
+    /// GitHub only: authenticate as a GitHub App installation instead of with a token file.
+    #[serde(default)]
+    pub(crate) github_app: Option<GitHubAppSettings>,
+}
+
+/// A forge with a pull/merge request API.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum ForgeProvider {
+    /// GitHub or GitHub Enterprise Server.
+    Github,
+    /// GitLab.
+    Gitlab,
+    /// Gitea or Forgejo.
+    Gitea,
+}
+
+/// A GitHub App installation.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct GitHubAppSettings {
+    /// The app's id.
+    pub(crate) app_id: u64,
+    /// The installation's id (in the installation's settings URL).
+    pub(crate) installation_id: u64,
+    /// The app's private key (PEM, as GitHub hands it out, or PKCS#8).
+    pub(crate) private_key_file: PathBuf,
+}
+
+impl PullRequestSettings {
+    /// The client these settings describe, paths resolved against the configuration.
+    pub(crate) fn client(&self, config: &Config) -> anyhow::Result<ForgeClient> {
+        let provider = match self.provider {
+            ForgeProvider::Github => Provider::GitHub,
+            ForgeProvider::Gitlab => Provider::GitLab,
+            ForgeProvider::Gitea => Provider::Gitea,
+        };
+        let auth = match (&self.token_file, &self.github_app) {
+            (Some(token), None) => Auth::TokenFile(config.resolve(token)),
+            (None, Some(app)) => Auth::GitHubApp(GitHubApp::new(
+                app.app_id.to_string(),
+                app.installation_id,
+                config.resolve(&app.private_key_file),
+            )),
+            _ => bail!("pullRequest: give exactly one of tokenFile and githubApp"),
+        };
+        Ok(ForgeClient::new(
+            provider,
+            self.api_url.as_deref(),
+            &self.repository,
+            auth,
+        )?)
+    }
 }
 
 /// One image of an application.
@@ -238,6 +312,15 @@ impl Config {
                     app.name
                 );
             }
+            if let Some(pr) = &app.write_back.pull_request {
+                pr.client(&config).with_context(|| {
+                    format!(
+                        "{}: application '{}', writeBack.pullRequest",
+                        path.display(),
+                        app.name
+                    )
+                })?;
+            }
             for image in &app.images {
                 app.watched(image).with_context(|| {
                     format!(
@@ -305,4 +388,61 @@ fn one_line(text: &str) -> String {
     text.chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(pull_request: &str) -> anyhow::Result<Config> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("portcullis.yaml");
+        std::fs::write(
+            &path,
+            format!(
+                "apiVersion: portcullis.dev/v1alpha1\nkind: Config\napplications:\n- name: web\n  \
+                 repository: https://git.example.com/acme/deploy.git\n  writeBack:\n    \
+                 branch: main:portcullis/update\n    pullRequest: {pull_request}\n  \
+                 images: [{{image: ghcr.io/acme/web}}]\n"
+            ),
+        )?;
+        Config::load(&path)
+    }
+
+    #[test]
+    fn pull_request_settings_are_strict() -> anyhow::Result<()> {
+        load("{provider: github, repository: acme/deploy, tokenFile: t}")?;
+        load(
+            "{provider: github, repository: acme/deploy, \
+             githubApp: {appId: 1, installationId: 2, privateKeyFile: k.pem}}",
+        )?;
+        load("{provider: gitlab, repository: acme/infra/deploy, tokenFile: t}")?;
+        for (bad, why) in [
+            ("{provider: github, repository: acme/deploy}", "exactly one"),
+            (
+                "{provider: gitea, repository: acme/deploy, tokenFile: t}",
+                "apiUrl is required",
+            ),
+            (
+                "{provider: bitbucket, repository: a/b, tokenFile: t}",
+                "bitbucket",
+            ),
+            (
+                "{provider: github, repository: a/b, tokenFile: t, token: x}",
+                "token",
+            ),
+            (
+                "{provider: gitlab, repository: a/b, \
+                 githubApp: {appId: 1, installationId: 2, privateKeyFile: k}}",
+                "github only",
+            ),
+        ] {
+            let e = load(bad)
+                .err()
+                .map(|e| format!("{e:#}"))
+                .unwrap_or_default();
+            assert!(e.contains(why), "{bad}: {e}");
+        }
+        Ok(())
+    }
 }

@@ -88,14 +88,24 @@ fn read(what: &'static str, path: &Path) -> Result<Vec<u8>, SignError> {
 
 fn load_certificates(path: &Path) -> Result<Vec<Certificate>, SignError> {
     let pem = read("certificate file", path)?;
-    Certificate::load_pem_chain(&pem).map_err(|e| {
+    pem_certificates(&pem).map_err(|e| {
         X509Error::Parse {
             path: path.to_path_buf(),
             what: "PEM certificate file",
-            source: Box::new(e),
+            source: e.into(),
         }
         .into()
     })
+}
+
+/// The PEM certificates in `pem`, in order; empty when there are none. x509-cert 0.2's
+/// `load_pem_chain` panics (an underflow) on input that is blank, so blank input is answered
+/// here: no certificates.
+pub(crate) fn pem_certificates(pem: &[u8]) -> Result<Vec<Certificate>, String> {
+    if pem.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Vec::new());
+    }
+    Certificate::load_pem_chain(pem).map_err(|e| e.to_string())
 }
 
 impl X509Signer {
@@ -267,6 +277,18 @@ fn load_key(path: &Path) -> Result<KeyPair, SignError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn blank_or_garbage_certificate_files_are_errors_not_panics() {
+        assert!(pem_certificates(b"").unwrap().is_empty());
+        assert!(pem_certificates(b"\n\n  \n").unwrap().is_empty());
+        assert!(pem_certificates(b"-----BEGIN CERTIFICATE-----\nAAAA\n").is_err());
+        let dir = tempfile::tempdir().unwrap();
+        let cert = dir.path().join("empty.pem");
+        std::fs::write(&cert, "\n").unwrap();
+        let err = X509Signer::new(&X509Config::new(&cert, dir.path().join("key.pem")));
+        assert!(err.is_err());
+    }
 
     #[test]
     fn a_missing_certificate_file_is_a_configuration_error() {

@@ -8,6 +8,7 @@ mod run;
 mod test;
 mod verify;
 mod verify_bundle;
+mod verify_commit;
 
 use crate::cli::Command;
 
@@ -19,5 +20,6 @@ pub(crate) async fn run(command: Command) -> anyhow::Result<u8> {
         Command::Policy(command) => policy::run(&command),
         Command::Plan(args) => plan::run(&args).await,
         Command::Run(args) => run::run(&args).await,
+        Command::VerifyCommit(args) => verify_commit::run(&args).await,
     }
 }

@@ -14,6 +14,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use portcullis_gate::{Current, Decision, Gate, WatchedImage};
 use portcullis_gitops::batch::{self, AppWrite};
+use portcullis_gitops::forge::{ForgeClient, PullRequestSpec};
 use portcullis_gitops::git::{
     BranchName, CommitMeta, Credentials, Identity, PublishOutcome, PublishPlan, Repository,
 };
@@ -47,6 +48,7 @@ pub(crate) async fn run(args: &RunArgs) -> anyhow::Result<u8> {
         None => author.clone(),
     };
     let credentials = credentials(&config, git);
+    let forges = Arc::new(forges(&config)?);
     let workdir = match &args.workdir {
         Some(d) => d.clone(),
         None => super::authority::default_cache_dir()?
@@ -79,6 +81,7 @@ pub(crate) async fn run(args: &RunArgs) -> anyhow::Result<u8> {
             credentials: credentials.clone(),
             workdir: workdir.clone(),
             policy_hash: gate.policy().hash().as_str().to_owned(),
+            forges: forges.clone(),
         };
         failed_any |= cycle_once(&config, &gate, &writer, &stop).await?;
         if args.once || stop.load(Ordering::SeqCst) {
@@ -104,6 +107,8 @@ struct Writer {
     credentials: Credentials,
     workdir: PathBuf,
     policy_hash: String,
+    /// Pull request clients by application (kept across cycles: they cache app tokens).
+    forges: Arc<BTreeMap<String, Arc<ForgeClient>>>,
 }
 
 /// One image of one application, with where it is written.
@@ -255,6 +260,9 @@ async fn group(
         .first()
         .and_then(|a| a.namespace.clone())
         .unwrap_or_default();
+    let forge = apps
+        .iter()
+        .find_map(|a| writer.forges.get(&a.name).cloned());
     let (writer, shown_for_task, write_spec) = (writer.clone(), shown.clone(), write.to_owned());
     let repository_url = repository.to_owned();
     let outcome = tokio::task::spawn_blocking(move || {
@@ -291,6 +299,7 @@ async fn group(
             plan.write_branch().to_string(),
             names,
             pending.len(),
+            message,
         ))
     })
     .await;
@@ -304,20 +313,56 @@ async fn group(
             branch,
             apps,
             changes,
+            message,
         ))) => {
-            emit(
-                json!({"kind": "commit", "repository": shown_for_task, "branch": branch,
-                        "commit": commit.as_str(), "parent": parent.as_str(), "attempts": attempts,
-                        "applications": apps, "changes": changes}),
-            );
+            let mut event = json!({"kind": "commit", "repository": shown_for_task,
+                    "branch": branch, "commit": commit.as_str(), "parent": parent.as_str(),
+                    "attempts": attempts, "applications": apps, "changes": changes});
+            // A separate write branch gets a pull request; the commit stays pushed either way.
+            let opened = match forge.filter(|_| branch != base) {
+                Some(f) => Some(
+                    f.open_pull_request(&pull_request_spec(&branch, base, &message))
+                        .await,
+                ),
+                None => None,
+            };
+            if let Some(Ok(pr)) = &opened {
+                event["pullRequest"] = json!({"number": pr.number, "url": pr.url});
+            }
+            emit(event);
+            if let Some(Err(e)) = &opened {
+                emit(
+                    json!({"kind": "pull_request_failed", "repository": shown_for_task,
+                            "branch": branch, "base": base, "commit": commit.as_str(),
+                            "detail": chain(e)}),
+                );
+                return true;
+            }
             failed
         }
-        Ok(Ok((PublishOutcome::Unchanged { head }, branch, apps, _))) => {
-            emit(
-                json!({"kind": "no_commit", "repository": shown_for_task, "branch": branch,
-                        "head": head.as_str(), "applications": apps,
-                        "detail": "the files already hold these images"}),
-            );
+        Ok(Ok((PublishOutcome::Unchanged { head }, branch, apps, _, message))) => {
+            let mut event = json!({"kind": "no_commit", "repository": shown_for_task,
+                    "branch": branch, "head": head.as_str(), "applications": apps,
+                    "detail": "the files already hold these images"});
+            // The write branch holds the change already; its pull request may not exist yet
+            // (an earlier attempt to open it failed): opening finds or creates it.
+            if let Some(f) = forge.filter(|_| branch != base) {
+                match f
+                    .open_pull_request(&pull_request_spec(&branch, base, &message))
+                    .await
+                {
+                    Ok(pr) => event["pullRequest"] = json!({"number": pr.number, "url": pr.url}),
+                    Err(e) => {
+                        emit(event);
+                        emit(
+                            json!({"kind": "pull_request_failed", "repository": shown_for_task,
+                                    "branch": branch, "base": base, "detail": chain(&e)}),
+                        );
+                        return true;
+                    }
+                }
+            }
+            emit(event);
             failed
         }
         Ok(Err(e)) => fail(format!("{e:#}")),
@@ -592,6 +637,32 @@ fn signer(config: &Config, git: Option<&GitSettings>) -> anyhow::Result<Signer> 
         warn!("unsigned commits allowed by configuration");
     }
     Signer::from_config(&cfg, allow).map_err(|e| anyhow::anyhow!(chain(&e)))
+}
+
+/// A pull request client per application that asks for one.
+fn forges(config: &Config) -> anyhow::Result<BTreeMap<String, Arc<ForgeClient>>> {
+    let mut forges = BTreeMap::new();
+    for app in &config.applications {
+        if let Some(pr) = &app.write_back.pull_request {
+            let client = pr
+                .client(config)
+                .with_context(|| format!("application '{}': writeBack.pullRequest", app.name))?;
+            forges.insert(app.name.clone(), Arc::new(client));
+        }
+    }
+    Ok(forges)
+}
+
+/// The request for a commit on `head`: titled with the message's first line, described by
+/// the rest.
+fn pull_request_spec(head: &str, base: &str, message: &str) -> PullRequestSpec {
+    let (title, body) = message.split_once('\n').unwrap_or((message, ""));
+    PullRequestSpec {
+        head: head.to_owned(),
+        base: base.to_owned(),
+        title: title.trim().to_owned(),
+        body: body.trim().to_owned(),
+    }
 }
 
 fn identity(i: Option<&crate::config::Identity>) -> anyhow::Result<Identity> {

@@ -1,0 +1,110 @@
+//! `portcullis verify-commit`: the signature of one commit in a local repository, then the
+//! changes its Portcullis trailers record.
+
+use std::time::SystemTime;
+
+use portcullis_gitops::verify_commit::{
+    CommitSigner, VerifiedCommit, VerifyOptions, verify_commit,
+};
+
+use crate::cli::{OutputFormat, VerifyCommitArgs};
+use crate::exit;
+
+pub(crate) async fn run(args: &VerifyCommitArgs) -> anyhow::Result<u8> {
+    let mut options = VerifyOptions::new();
+    if let Some(ca) = &args.ca {
+        options = options.with_trusted_ca(ca);
+    }
+    if let Some(home) = &args.gnupg_home {
+        options = options.with_gnupg_home(home);
+    }
+    for key in &args.keys {
+        options = options.with_allowed_key(key);
+    }
+    let repo = args.repo.clone();
+    let rev = args.commit.clone();
+    // git and gpgme block.
+    let result = tokio::task::spawn_blocking(move || verify_commit(&repo, &rev, &options)).await?;
+    match result {
+        Ok(verified) => {
+            match args.output {
+                OutputFormat::Text => print_text(&verified),
+                OutputFormat::Json => {
+                    println!("{}", serde_json::to_string_pretty(&json(&verified))?)
+                }
+            }
+            Ok(exit::OK)
+        }
+        Err(err) if err.is_rejection() => {
+            eprintln!(
+                "rejected: commit {}: {:#}",
+                args.commit,
+                anyhow::Error::new(err)
+            );
+            Ok(exit::REJECTED)
+        }
+        Err(err) => Err(anyhow::Error::new(err)),
+    }
+}
+
+fn time(t: Option<SystemTime>) -> Option<String> {
+    t.and_then(|t| jiff::Timestamp::try_from(t).ok())
+        .map(|t| t.to_string())
+}
+
+fn print_text(v: &VerifiedCommit) {
+    println!("verified: {}", v.commit);
+    println!("format:   {}", v.format.git_format());
+    println!("signer:   {}", v.signer);
+    if let CommitSigner::X509 { issuer, .. } = &v.signer {
+        println!("issuer:   {issuer}");
+    }
+    if let Some(t) = time(v.signing_time) {
+        println!("signed:   {t}");
+    }
+    if let Some(p) = &v.policy {
+        println!("policy:   {p}");
+    }
+    if v.changes.is_empty() {
+        println!("changes:  none recorded (no Portcullis-Change trailer)");
+    } else {
+        println!("changes:");
+        for c in &v.changes {
+            let alias = c
+                .alias
+                .as_deref()
+                .map(|a| format!("{a}: "))
+                .unwrap_or_default();
+            println!("  {alias}{} {} -> {}", c.image, c.old, c.new);
+        }
+    }
+}
+
+fn json(v: &VerifiedCommit) -> serde_json::Value {
+    let signer = match &v.signer {
+        CommitSigner::X509 {
+            subject,
+            email,
+            issuer,
+        } => serde_json::json!({ "subject": subject, "email": email, "issuer": issuer }),
+        CommitSigner::OpenPgp {
+            fingerprint,
+            user_id,
+        } => serde_json::json!({ "fingerprint": fingerprint, "user_id": user_id }),
+        other => serde_json::json!({ "display": other.to_string() }),
+    };
+    let changes: Vec<serde_json::Value> = v
+        .changes
+        .iter()
+        .map(|c| serde_json::json!({ "alias": c.alias, "image": c.image, "old": c.old, "new": c.new }))
+        .collect();
+    serde_json::json!({
+        "verified": true,
+        "commit": v.commit,
+        "format": v.format.git_format(),
+        "signer": signer,
+        "signing_time": time(v.signing_time),
+        "policy": v.policy,
+        "changes": changes,
+    })
+}
