@@ -248,7 +248,13 @@ impl Gate {
             let digest = resolved.digest;
             if let Some(current) = &w.current {
                 let same_tag = current.tag == chosen.name;
-                if same_tag && current.digest.as_ref().is_none_or(|d| *d == digest) {
+                // An empty tag: only the digest is known (a digest-only pin).
+                let deployed = if current.tag.is_empty() {
+                    current.digest.as_ref() == Some(&digest)
+                } else {
+                    same_tag && current.digest.as_ref().is_none_or(|d| *d == digest)
+                };
+                if deployed {
                     if attempt > 0 {
                         break;
                     }
@@ -260,12 +266,19 @@ impl Gate {
                         ),
                         None => Decision::no_change(
                             Reason::UpToDate,
-                            format!("{repository}:{} ({digest}) is deployed", current.tag),
+                            if current.tag.is_empty() {
+                                format!("{repository}@{digest} is deployed")
+                            } else {
+                                format!("{repository}:{} ({digest}) is deployed", current.tag)
+                            },
                             notes,
                         ),
                     };
                 }
-                if !same_tag && is_downgrade(&current.tag, &chosen.name, w.strategy) {
+                if !same_tag
+                    && !current.tag.is_empty()
+                    && is_downgrade(&current.tag, &chosen.name, w.strategy)
+                {
                     if rules.iter().all(|r| r.update.allow_downgrade) {
                         notes.push(Note::new(
                             Reason::DowngradeRefused,

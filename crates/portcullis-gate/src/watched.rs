@@ -8,7 +8,7 @@ use serde::Serialize;
 /// What is deployed now.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Current {
-    /// The tag.
+    /// The tag; empty when only the digest is known (a digest-only pin).
     pub tag: String,
     /// The digest, when the deployment pins one.
     pub digest: Option<Digest>,

@@ -26,6 +26,8 @@ pub struct AppWrite<'a> {
     pub target: WriteBackTarget,
     /// Its changes; each holds a [`portcullis_verify::VerifiedImage`].
     pub changes: Vec<ImageChange<'a>>,
+    /// How its images are pinned (tag and digest, or digest only).
+    pub pinning: Pinning,
 }
 
 /// Why a batch could not be rendered.
@@ -71,11 +73,7 @@ pub enum BatchError {
 }
 
 /// The file changes of every application in `apps` against the checkout in `worktree`.
-pub fn render(
-    worktree: &Path,
-    apps: &[AppWrite<'_>],
-    pinning: Pinning,
-) -> Result<Vec<FileChange>, BatchError> {
+pub fn render(worktree: &Path, apps: &[AppWrite<'_>]) -> Result<Vec<FileChange>, BatchError> {
     // path -> content as edited so far in this batch (None: absent in the checkout).
     let mut files: BTreeMap<String, (Option<String>, String)> = BTreeMap::new();
     for app in apps {
@@ -105,12 +103,13 @@ pub fn render(
         let existing = found
             .as_ref()
             .and_then(|(path, text)| text.as_deref().map(|t| ExistingFile { path, content: t }));
-        let edit = write_back(&app.target, existing, &app.changes, pinning).map_err(|source| {
-            BatchError::Edit {
-                app: app.app.clone(),
-                source,
-            }
-        })?;
+        let edit =
+            write_back(&app.target, existing, &app.changes, app.pinning).map_err(|source| {
+                BatchError::Edit {
+                    app: app.app.clone(),
+                    source,
+                }
+            })?;
         let original = files
             .get(edit.path())
             .map(|(o, _)| o.clone())

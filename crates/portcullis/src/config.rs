@@ -141,6 +141,10 @@ pub(crate) struct WriteBack {
     /// The commit message template.
     #[serde(default)]
     pub(crate) commit_message: Option<String>,
+    /// `digest` writes the digest alone; default both tag and digest (`1.4.2@sha256:…`,
+    /// or a separate digest field where the target has one).
+    #[serde(default)]
+    pub(crate) pin: Option<PinMode>,
     /// Open a pull/merge request after a push to a separate write branch.
     #[serde(default)]
     pub(crate) pull_request: Option<PullRequestSettings>,
@@ -214,6 +218,16 @@ impl PullRequestSettings {
             auth,
         )?)
     }
+}
+
+/// How a written image is pinned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum PinMode {
+    /// Tag and digest (the default).
+    TagAndDigest,
+    /// The digest alone.
+    Digest,
 }
 
 /// One image of an application.

@@ -137,6 +137,7 @@ struct Pending {
     placement: Placement,
     from: Option<Current>,
     rules: Vec<String>,
+    pinning: Pinning,
     verified: VerifiedImage,
 }
 
@@ -238,6 +239,10 @@ async fn group(
                 placement: e.placement.clone(),
                 from,
                 rules,
+                pinning: match e.app.write_back.pin {
+                    Some(crate::config::PinMode::Digest) => Pinning::Digest,
+                    _ => Pinning::TagAndDigest,
+                },
                 verified: *image,
             }),
             Decision::Failed { .. } => failed = true,
@@ -291,7 +296,7 @@ async fn group(
         };
         let meta = CommitMeta::new(&message, writer.author.clone(), writer.committer.clone())?;
         let outcome = repo.publish(&plan, &meta, &writer.signer, |worktree: &Path| {
-            batch::render(worktree, &writes, Pinning::TagAndDigest)
+            batch::render(worktree, &writes)
         })?;
         let names: Vec<String> = pending.iter().map(|p| p.app.clone()).collect();
         Ok::<_, anyhow::Error>((
@@ -422,11 +427,13 @@ pub(crate) async fn read_back<'c>(
                 .and_then(|c| c.as_deref())
                 .and_then(|text| read_deployed(&e.target, text, &e.image_name, &e.placement))
         });
-        if let Some(d) = deployed
-            && let Some(tag) = d.tag
-        {
+        if let Some(d) = deployed {
             let digest = d.digest.and_then(|d| d.parse().ok());
-            e.watched = e.watched.clone().with_current(tag, digest);
+            // A digest-only pin records no tag: the digest alone says what runs.
+            if d.tag.is_some() || digest.is_some() {
+                let tag = d.tag.unwrap_or_default();
+                e.watched = e.watched.clone().with_current(tag, digest);
+            }
         }
     }
     Ok((repo, plan, entries))
@@ -456,6 +463,7 @@ fn app_writes(pending: &[Pending]) -> anyhow::Result<Vec<AppWrite<'_>>> {
                 app: p.app.clone(),
                 target: p.target.clone(),
                 changes: vec![change],
+                pinning: p.pinning,
             }),
         }
     }
