@@ -3,25 +3,28 @@
 //!
 //! Owns: OpenPGP signatures through gpgme ([`OpenPgpSigner`], loopback pinentry with the
 //! passphrase read from a file at each signature); X.509 signatures as detached CMS
-//! `SignedData` in the PEM form gpgsm and gitsign write ([`X509Signer`]); the refusal of
-//! unsigned commits unless [`danger::AllowUnsignedCommits`] is passed.
+//! `SignedData` in the PEM form gpgsm and gitsign write ([`X509Signer`]); keyless signatures
+//! with a short-lived Fulcio certificate and a Rekor entry, as gitsign makes them
+//! ([`KeylessSigner`]); the refusal of unsigned commits unless
+//! [`danger::AllowUnsignedCommits`] is passed.
 //!
 //! A caller must know: keys and certificates are loaded and checked when the signer is built
 //! (a missing key, a certificate that does not match its key, an unknown OpenPGP key are
 //! configuration errors then, not at the first commit); a passphrase is never kept in memory
-//! between signatures and never appears in `Debug`, logs or errors. Keyless signing (a
-//! short-lived Fulcio certificate, as gitsign does) has its place in [`SigningConfig`] but is
-//! refused until it is implemented.
+//! between signatures and never appears in `Debug`, logs or errors. A keyless signer checks
+//! its URLs and token file when built, and calls Fulcio and Rekor at every signature.
 
+mod cms;
 pub mod danger;
 mod error;
+mod keyless;
 mod openpgp;
 mod secret;
 mod x509;
 
-use std::path::PathBuf;
-
-pub use error::{OpenPgpError, SignError, X509Error};
+pub use error::{KeylessError, OpenPgpError, SignError, X509Error};
+pub(crate) use keyless::REKOR_ENTRY_OID;
+pub use keyless::{KeylessConfig, KeylessSigner};
 pub use openpgp::{OpenPgpConfig, OpenPgpKeySource, OpenPgpSigner};
 pub(crate) use x509::pem_certificates;
 pub use x509::{X509Config, X509Signer};
@@ -34,32 +37,11 @@ pub enum SigningConfig {
     OpenPgp(OpenPgpConfig),
     /// X.509 with a certificate and its private key (`gpg.format=x509`, verified by gpgsm).
     X509(X509Config),
-    /// Keyless: a short-lived certificate from a Fulcio instance for an OIDC identity, as
-    /// gitsign does. Reserved: refused with [`SignError::KeylessNotImplemented`].
+    /// Keyless: a short-lived certificate from a Fulcio instance for an OIDC identity, the
+    /// signature logged in Rekor, as gitsign does (`gpg.format=x509`).
     Keyless(KeylessConfig),
     /// No signature. Refused unless [`danger::AllowUnsignedCommits`] is given.
     Unsigned,
-}
-
-/// Keyless signing settings (not implemented yet; see `docs/signing.md`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct KeylessConfig {
-    /// The Fulcio instance that issues the signing certificate.
-    pub fulcio_url: String,
-    /// A file holding the OIDC token that proves the identity (a projected service account
-    /// token, re-read for every certificate).
-    pub oidc_token_file: PathBuf,
-}
-
-impl KeylessConfig {
-    /// Keyless settings for `fulcio_url` with the token in `oidc_token_file`.
-    pub fn new(fulcio_url: impl Into<String>, oidc_token_file: impl Into<PathBuf>) -> Self {
-        Self {
-            fulcio_url: fulcio_url.into(),
-            oidc_token_file: oidc_token_file.into(),
-        }
-    }
 }
 
 /// A loaded, checked commit signer.
@@ -70,6 +52,8 @@ pub enum Signer {
     OpenPgp(OpenPgpSigner),
     /// X.509, detached CMS.
     X509(X509Signer),
+    /// Keyless: detached CMS with a Fulcio certificate and the Rekor entry.
+    Keyless(KeylessSigner),
     /// Commits are not signed: only reachable through [`danger::AllowUnsignedCommits`].
     Unsigned(danger::UnsignedCommits),
 }
@@ -130,7 +114,7 @@ impl Signer {
         match config {
             SigningConfig::OpenPgp(c) => Ok(Self::OpenPgp(OpenPgpSigner::new(c)?)),
             SigningConfig::X509(c) => Ok(Self::X509(X509Signer::new(c)?)),
-            SigningConfig::Keyless(_) => Err(SignError::KeylessNotImplemented),
+            SigningConfig::Keyless(c) => Ok(Self::Keyless(KeylessSigner::new(c)?)),
             SigningConfig::Unsigned => match allow_unsigned {
                 Some(allow) => Ok(Self::Unsigned(danger::UnsignedCommits::new(allow))),
                 None => Err(SignError::UnsignedNotAllowed),
@@ -144,6 +128,7 @@ impl Signer {
         match self {
             Self::OpenPgp(s) => Ok(Some(s.sign(payload)?)),
             Self::X509(s) => Ok(Some(s.sign(payload)?)),
+            Self::Keyless(s) => Ok(Some(s.sign(payload)?)),
             Self::Unsigned(_) => Ok(None),
         }
     }
@@ -152,7 +137,7 @@ impl Signer {
     pub fn format(&self) -> Option<SignatureFormat> {
         match self {
             Self::OpenPgp(_) => Some(SignatureFormat::OpenPgp),
-            Self::X509(_) => Some(SignatureFormat::X509),
+            Self::X509(_) | Self::Keyless(_) => Some(SignatureFormat::X509),
             Self::Unsigned(_) => None,
         }
     }
@@ -178,13 +163,19 @@ mod tests {
     }
 
     #[test]
-    fn keyless_is_reserved_and_refused() {
-        let config = SigningConfig::Keyless(KeylessConfig::new(
-            "https://fulcio.example",
-            "/var/run/token",
-        ));
-        let err = Signer::from_config(&config, None).unwrap_err();
-        assert!(matches!(err, SignError::KeylessNotImplemented), "{err}");
+    fn keyless_checks_its_urls_and_token_file_when_built() {
+        let dir = tempfile::tempdir().unwrap();
+        let token = dir.path().join("token");
+        let keyless = |fulcio: &str| {
+            SigningConfig::Keyless(KeylessConfig::new(fulcio, "https://rekor.example", &token))
+        };
+        let err = Signer::from_config(&keyless("https://fulcio.example"), None).unwrap_err();
+        assert!(matches!(err, SignError::ReadFile { .. }), "{err}");
+        std::fs::write(&token, "e30.eyJzdWIiOiJzIn0.\n").unwrap();
+        let signer = Signer::from_config(&keyless("https://fulcio.example"), None).unwrap();
+        assert_eq!(signer.format(), Some(SignatureFormat::X509));
+        let err = Signer::from_config(&keyless("ftp://fulcio.example"), None).unwrap_err();
+        assert!(err.to_string().contains("fulcioUrl"), "{err}");
     }
 
     #[test]

@@ -3,7 +3,9 @@
 //! does, the signature checked in process, and the Portcullis trailers read back.
 //!
 //! Owns: X.509 (detached CMS in PEM) signatures checked against trusted CA certificates at
-//! the authenticated signing time, gitsign-style ([`x509`]); OpenPGP signatures checked by
+//! the authenticated signing time, gitsign-style ([`x509`]); keyless signatures whose
+//! embedded Rekor entry is checked against a Sigstore trusted root, the certificate valid at
+//! the integrated time ([`keyless`]); OpenPGP signatures checked by
 //! gpgme against a GnuPG home with an optional fingerprint allowlist ([`openpgp`]).
 //!
 //! A caller must know: the X.509 signing time is the one the signer's key signed; a
@@ -12,6 +14,7 @@
 //! from an input error (no such commit, unreadable CA file).
 
 mod error;
+mod keyless;
 mod object;
 mod openpgp;
 mod x509;
@@ -30,6 +33,8 @@ use crate::template::{ChangeTrailer, parse_trailers};
 pub struct VerifyOptions {
     /// PEM file with the trusted CA certificates (needed for X.509 signatures).
     pub trusted_ca: Option<PathBuf>,
+    /// Sigstore `trusted_root.json` (needed for keyless signatures: Fulcio CAs, Rekor keys).
+    pub trusted_root: Option<PathBuf>,
     /// The GnuPG home holding the OpenPGP public keys; `None`: `GNUPGHOME` or `~/.gnupg`.
     pub gnupg_home: Option<PathBuf>,
     /// OpenPGP fingerprints allowed to sign; empty: any key the GnuPG home fully trusts.
@@ -45,6 +50,12 @@ impl VerifyOptions {
     /// With the trusted CA certificates in `path`.
     pub fn with_trusted_ca(mut self, path: impl Into<PathBuf>) -> Self {
         self.trusted_ca = Some(path.into());
+        self
+    }
+
+    /// With the Sigstore trusted root in `path`, for keyless signatures.
+    pub fn with_trusted_root(mut self, path: impl Into<PathBuf>) -> Self {
+        self.trusted_root = Some(path.into());
         self
     }
 
@@ -111,8 +122,11 @@ pub struct VerifiedCommit {
     pub format: SignatureFormat,
     /// Who signed.
     pub signer: CommitSigner,
-    /// When: the authenticated signing time (X.509) or the signature creation time (OpenPGP).
+    /// When: the authenticated signing time (X.509), Rekor's integrated time (keyless) or
+    /// the signature creation time (OpenPGP).
     pub signing_time: Option<SystemTime>,
+    /// The Rekor log index of a keyless signature.
+    pub rekor_log_index: Option<u64>,
     /// The `Portcullis-Change` trailers.
     pub changes: Vec<ChangeTrailer>,
     /// The `Portcullis-Policy` trailer.
@@ -138,6 +152,7 @@ pub fn verify_object(
     let split = object::split(raw)?;
     let signature = split.signature.ok_or(VerifyCommitError::Unsigned)?;
     let head = signature.trim_start();
+    let mut log_index = None;
     let (format, signer, signing_time) = if head.starts_with("-----BEGIN PGP SIGNATURE-----") {
         let allowed: Vec<String> = options
             .allowed_keys
@@ -156,19 +171,9 @@ pub fn verify_object(
         };
         (SignatureFormat::OpenPgp, signer, s.signing_time)
     } else if head.starts_with("-----BEGIN SIGNED MESSAGE-----") {
-        let path = options
-            .trusted_ca
-            .as_ref()
-            .ok_or(VerifyCommitError::NoTrustedCa)?;
-        let pem = std::fs::read(path).map_err(|e| VerifyCommitError::TrustedCa {
-            path: path.clone(),
-            detail: e.to_string(),
-        })?;
-        let trusted = x509::load_trusted(&pem).map_err(|detail| VerifyCommitError::TrustedCa {
-            path: path.clone(),
-            detail,
-        })?;
-        let s = x509::verify(&signature, &split.payload, &trusted)?;
+        let trust = load_trust(options)?;
+        let s = x509::verify(&signature, &split.payload, &trust)?;
+        log_index = s.log_index;
         let signer = CommitSigner::X509 {
             subject: s.subject,
             email: s.email,
@@ -193,7 +198,33 @@ pub fn verify_object(
         format,
         signer,
         signing_time,
+        rekor_log_index: log_index,
         changes,
         policy,
     })
+}
+
+/// The X.509 trust material `options` names, loaded.
+fn load_trust(options: &VerifyOptions) -> Result<x509::Trust, VerifyCommitError> {
+    if options.trusted_ca.is_none() && options.trusted_root.is_none() {
+        return Err(VerifyCommitError::NoTrustedCa);
+    }
+    let mut trust = x509::Trust::default();
+    if let Some(path) = &options.trusted_ca {
+        let ca_error = |detail: String| VerifyCommitError::TrustedCa {
+            path: path.clone(),
+            detail,
+        };
+        let pem = std::fs::read(path).map_err(|e| ca_error(e.to_string()))?;
+        trust.ca = Some(x509::load_trusted(&pem).map_err(ca_error)?);
+    }
+    if let Some(path) = &options.trusted_root {
+        let root_error = |detail: String| VerifyCommitError::TrustedRoot {
+            path: path.clone(),
+            detail,
+        };
+        let json = std::fs::read(path).map_err(|e| root_error(e.to_string()))?;
+        trust.keyless = Some(keyless::KeylessTrust::from_json(&json).map_err(root_error)?);
+    }
+    Ok(trust)
 }

@@ -98,6 +98,7 @@ const VERIFY_COMMIT_EXAMPLES: &str = "\
 Examples:
   portcullis verify-commit --repo gitops --ca portcullis-ca.pem
   portcullis verify-commit --ca fulcio-chain.pem --output json main~2
+  portcullis verify-commit --trusted-root trusted_root.json HEAD
   portcullis verify-commit --gnupg-home ~/.gnupg-portcullis \\
       --key 0123456789ABCDEF0123456789ABCDEF01234567 origin/main";
 
@@ -116,6 +117,11 @@ pub(crate) struct VerifyCommitArgs {
     /// from the signature itself.
     #[arg(long, value_name = "FILE")]
     pub(crate) ca: Option<PathBuf>,
+
+    /// Sigstore `trusted_root.json`, for keyless signatures: the Fulcio CAs the certificate
+    /// must chain to and the Rekor keys that signed the entry embedded in the signature.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) trusted_root: Option<PathBuf>,
 
     /// The GnuPG home holding the OpenPGP public keys [default: $GNUPGHOME or ~/.gnupg].
     #[arg(long, value_name = "DIR")]

@@ -71,7 +71,7 @@ pub(crate) struct Identity {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct Signing {
-    /// `openpgp`, `x509`, or `none` (only with `allowUnsigned: true`).
+    /// `openpgp`, `x509`, `keyless`, or `none` (only with `allowUnsigned: true`).
     pub(crate) format: String,
     /// OpenPGP: the key's fingerprint or id.
     #[serde(default)]
@@ -94,6 +94,15 @@ pub(crate) struct Signing {
     /// X.509: intermediate certificates (PEM).
     #[serde(default)]
     pub(crate) chain: Option<PathBuf>,
+    /// Keyless: the Fulcio instance issuing the short-lived certificates.
+    #[serde(default)]
+    pub(crate) fulcio_url: Option<String>,
+    /// Keyless: the Rekor instance logging each signature.
+    #[serde(default)]
+    pub(crate) rekor_url: Option<String>,
+    /// Keyless: the file holding the OIDC identity token (re-read at each signature).
+    #[serde(default)]
+    pub(crate) oidc_token_file: Option<PathBuf>,
     /// Explicitly allow unsigned commits (`format: none`).
     #[serde(default)]
     pub(crate) allow_unsigned: bool,

@@ -8,14 +8,9 @@ use std::path::PathBuf;
 pub enum SignError {
     /// `Unsigned` was configured without the danger switch.
     #[error(
-        "unsigned commits are refused: configure an OpenPGP or X.509 signer, or allow unsigned commits explicitly"
+        "unsigned commits are refused: configure an OpenPGP, X.509 or keyless signer, or allow unsigned commits explicitly"
     )]
     UnsignedNotAllowed,
-    /// Keyless signing was configured; it is not implemented yet.
-    #[error(
-        "keyless (Fulcio) commit signing is not implemented yet: configure an OpenPGP or X.509 signer"
-    )]
-    KeylessNotImplemented,
     /// A key, certificate or passphrase file could not be read.
     #[error("cannot read {what} {path}")]
     ReadFile {
@@ -33,6 +28,9 @@ pub enum SignError {
     /// X.509 signing failed.
     #[error(transparent)]
     X509(#[from] X509Error),
+    /// Keyless signing failed.
+    #[error(transparent)]
+    Keyless(#[from] KeylessError),
 }
 
 /// The underlying cause from a backend library, kept opaque so its types stay out of this
@@ -151,4 +149,47 @@ pub enum X509Error {
     /// The signing operation failed.
     #[error("ECDSA signing failed")]
     Sign(#[source] BoxError),
+}
+
+/// Keyless (Fulcio and Rekor) signing failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeylessError {
+    /// A configured URL is unusable.
+    #[error("keyless signing: {what} '{url}' is not a usable URL: {detail}")]
+    Url {
+        /// The setting.
+        what: &'static str,
+        /// Its value.
+        url: String,
+        /// Why.
+        detail: String,
+    },
+    /// The OIDC token file does not hold a usable JWT (its content is never quoted).
+    #[error("{path}: not a usable OIDC identity token: {detail}")]
+    Token {
+        /// The token file.
+        path: PathBuf,
+        /// Why.
+        detail: String,
+    },
+    /// Fulcio or Rekor failed or answered something unexpected.
+    #[error("{service} at {url}: {detail}")]
+    Service {
+        /// `Fulcio` or `Rekor`.
+        service: &'static str,
+        /// The URL asked.
+        url: String,
+        /// What went wrong.
+        detail: String,
+    },
+    /// The ephemeral key could not be made or used.
+    #[error("keyless signing: ephemeral key")]
+    Key(#[source] BoxError),
+    /// Fulcio's certificate or Rekor's entry does not fit the signature.
+    #[error("keyless signing: {0}")]
+    Certificate(String),
+    /// The Rekor entry could not be embedded.
+    #[error("keyless signing: cannot embed the Rekor entry")]
+    Encode(#[source] BoxError),
 }

@@ -11,33 +11,12 @@
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
-use cms::content_info::{CmsVersion, ContentInfo};
-use cms::signed_data::{
-    CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo, SignerInfos,
-};
 use sigstore_verify::crypto::KeyPair;
 use x509_cert::Certificate;
-use x509_cert::attr::Attribute;
-use x509_cert::der::asn1::{ObjectIdentifier, OctetString, SetOfVec};
-use x509_cert::der::pem::LineEnding;
-use x509_cert::der::{Any, Encode as _};
-use x509_cert::spki::AlgorithmIdentifierOwned;
-use x509_cert::time::Time;
 
+use super::Signature;
+use super::cms;
 use super::error::{BoxError, SignError, X509Error};
-use super::{Signature, SignatureFormat};
-
-const ID_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.1");
-const ID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
-const ID_CONTENT_TYPE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.3");
-const ID_MESSAGE_DIGEST: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4");
-const ID_SIGNING_TIME: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.5");
-const ID_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
-const ECDSA_WITH_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
-
-/// The PEM label gpgsm and gitsign use for a CMS signature.
-pub(crate) const PEM_LABEL: &str = "SIGNED MESSAGE";
 
 /// X.509 signing settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -160,100 +139,9 @@ impl X509Signer {
     pub(crate) fn sign(&self, payload: &[u8]) -> Result<Signature, SignError> {
         let now = SystemTime::now();
         self.check_validity(now)?;
-        let der = self.signed_data(payload, now).map_err(X509Error::from)?;
-        let pem = x509_cert::der::pem::encode_string(PEM_LABEL, LineEnding::LF, &der)
-            .map_err(|e| X509Error::Encode(Box::new(x509_cert::der::Error::from(e))))?;
-        Ok(Signature::new(SignatureFormat::X509, pem))
+        let signed = cms::sign_attributes(&self.key, payload, now)?;
+        Ok(cms::assemble(signed, &self.leaf, &self.chain, Vec::new())?)
     }
-
-    fn signed_data(&self, payload: &[u8], now: SystemTime) -> Result<Vec<u8>, CmsError> {
-        let digest = sigstore_verify::crypto::sha256(payload);
-        let signed_attrs: SetOfVec<Attribute> = SetOfVec::try_from(vec![
-            attribute(ID_CONTENT_TYPE, Any::encode_from(&ID_DATA)?)?,
-            attribute(ID_SIGNING_TIME, Any::encode_from(&Time::try_from(now)?)?)?,
-            attribute(
-                ID_MESSAGE_DIGEST,
-                Any::encode_from(&OctetString::new(digest.as_bytes().to_vec())?)?,
-            )?,
-        ])?;
-        // RFC 5652 5.4: the signature covers the DER of the attributes as a SET OF.
-        let signature = self
-            .key
-            .sign(&signed_attrs.to_der()?)
-            .map_err(|e| CmsError::Sign(Box::new(e)))?;
-        let signer_info = SignerInfo {
-            version: CmsVersion::V1,
-            sid: SignerIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber {
-                issuer: self.leaf.tbs_certificate.issuer.clone(),
-                serial_number: self.leaf.tbs_certificate.serial_number.clone(),
-            }),
-            digest_alg: algorithm(ID_SHA256),
-            signed_attrs: Some(signed_attrs),
-            signature_algorithm: algorithm(ECDSA_WITH_SHA256),
-            signature: OctetString::new(signature.as_bytes().to_vec())?,
-            unsigned_attrs: None,
-        };
-        let mut certificates = vec![CertificateChoices::Certificate((*self.leaf).clone())];
-        for cert in &self.chain {
-            let choice = CertificateChoices::Certificate(cert.clone());
-            if !certificates.contains(&choice) {
-                certificates.push(choice);
-            }
-        }
-        let signed_data = SignedData {
-            version: CmsVersion::V1,
-            digest_algorithms: SetOfVec::try_from(vec![algorithm(ID_SHA256)])?,
-            encap_content_info: EncapsulatedContentInfo {
-                econtent_type: ID_DATA,
-                // Detached: the content is the commit, which the verifier supplies.
-                econtent: None,
-            },
-            certificates: Some(CertificateSet(SetOfVec::try_from(certificates)?)),
-            crls: None,
-            signer_infos: SignerInfos(SetOfVec::try_from(vec![signer_info])?),
-        };
-        let content_info = ContentInfo {
-            content_type: ID_SIGNED_DATA,
-            content: Any::encode_from(&signed_data)?,
-        };
-        Ok(content_info.to_der()?)
-    }
-}
-
-/// Failures while assembling the CMS structure.
-#[derive(Debug)]
-enum CmsError {
-    Der(x509_cert::der::Error),
-    Sign(BoxError),
-}
-
-impl From<x509_cert::der::Error> for CmsError {
-    fn from(e: x509_cert::der::Error) -> Self {
-        Self::Der(e)
-    }
-}
-
-impl From<CmsError> for X509Error {
-    fn from(e: CmsError) -> Self {
-        match e {
-            CmsError::Der(e) => Self::Encode(Box::new(e)),
-            CmsError::Sign(e) => Self::Sign(e),
-        }
-    }
-}
-
-fn algorithm(oid: ObjectIdentifier) -> AlgorithmIdentifierOwned {
-    AlgorithmIdentifierOwned {
-        oid,
-        parameters: None,
-    }
-}
-
-fn attribute(oid: ObjectIdentifier, value: Any) -> Result<Attribute, x509_cert::der::Error> {
-    Ok(Attribute {
-        oid,
-        values: SetOfVec::try_from(vec![value])?,
-    })
 }
 
 fn load_key(path: &Path) -> Result<KeyPair, SignError> {

@@ -39,6 +39,19 @@ pub enum VerifyCommitError {
     /// The commit is X.509-signed but no trusted CA was given.
     #[error("the commit has an X.509 signature: give the trusted CA certificates (--ca)")]
     NoTrustedCa,
+    /// The trusted root file could not be read or used.
+    #[error("cannot use {path} as the trusted root: {detail}")]
+    TrustedRoot {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// The commit is keyless-signed but no trusted root was given.
+    #[error(
+        "the commit has a keyless signature (with a Rekor entry): give the Sigstore trusted root (--trusted-root)"
+    )]
+    NoTrustedRoot,
     /// The OpenPGP engine could not be set up.
     #[error("GnuPG: {operation}")]
     Gpgme {
@@ -96,6 +109,9 @@ pub enum VerifyCommitError {
         /// The signed time.
         signing_time_unix: u64,
     },
+    /// The embedded Rekor entry of a keyless signature does not prove this signature.
+    #[error("transparency log entry refused: {0}")]
+    TransparencyLog(String),
     /// The OpenPGP signature is good but its key is not trusted (or not allowed).
     #[error("untrusted OpenPGP key: {0}")]
     UntrustedKey(String),
@@ -110,6 +126,8 @@ impl VerifyCommitError {
                 | Self::NotACommit { .. }
                 | Self::TrustedCa { .. }
                 | Self::NoTrustedCa
+                | Self::TrustedRoot { .. }
+                | Self::NoTrustedRoot
                 | Self::Gpgme { .. }
         )
     }

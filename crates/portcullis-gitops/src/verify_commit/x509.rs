@@ -8,7 +8,9 @@
 //! chains (through intermediates carried in the signature) to one of the trusted CA
 //! certificates, each link's signature checked; every certificate of the chain was valid at
 //! the authenticated signing time, not now: a short-lived (keyless) certificate has long
-//! expired when the commit is read.
+//! expired when the commit is read. A keyless signature (carrying a Rekor entry as an
+//! unsigned attribute) is checked by [`super::keyless`]; its integrated time is then the
+//! signing time and the trusted root's Fulcio CAs the anchors.
 
 use std::time::{Duration, SystemTime};
 
@@ -24,6 +26,7 @@ use x509_cert::ext::pkix::{BasicConstraints, SubjectKeyIdentifier};
 use x509_cert::time::Time;
 
 use super::error::VerifyCommitError;
+use super::keyless::{self, KeylessTrust};
 
 const ID_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.1");
 const ID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
@@ -46,6 +49,17 @@ pub(crate) struct X509Signer {
     pub(crate) email: Option<String>,
     pub(crate) issuer: String,
     pub(crate) signing_time: SystemTime,
+    /// The Rekor log index, for a keyless signature.
+    pub(crate) log_index: Option<u64>,
+}
+
+/// The trust material an X.509 signature may be checked against.
+#[derive(Default)]
+pub(crate) struct Trust {
+    /// Trusted CA certificates, for certificates with a lasting validity.
+    pub(crate) ca: Option<Vec<Certificate>>,
+    /// A Sigstore trusted root, for keyless signatures.
+    pub(crate) keyless: Option<KeylessTrust>,
 }
 
 fn malformed(what: impl std::fmt::Display) -> VerifyCommitError {
@@ -61,11 +75,11 @@ pub(crate) fn load_trusted(pem: &[u8]) -> Result<Vec<Certificate>, String> {
     Ok(certs)
 }
 
-/// Verifies the PEM CMS `signature` over `payload` against the `trusted` CA certificates.
+/// Verifies the PEM CMS `signature` over `payload` against `trust`.
 pub(crate) fn verify(
     signature: &str,
     payload: &[u8],
-    trusted: &[Certificate],
+    trust: &Trust,
 ) -> Result<X509Signer, VerifyCommitError> {
     let (label, der) = x509_cert::der::pem::decode_vec(signature.as_bytes())
         .map_err(|e| malformed(format!("not PEM: {e}")))?;
@@ -180,13 +194,56 @@ pub(crate) fn verify(
             signing_time_unix: signing_unix,
         });
     }
-    let issuer = chain_to_trusted(leaf, &carried, trusted, signing_time)?;
+    let (at, trusted, log_index) = match rekor_entry(signer)? {
+        Some(entry) => {
+            let root = trust
+                .keyless
+                .as_ref()
+                .ok_or(VerifyCommitError::NoTrustedRoot)?;
+            let logged = keyless::verify_entry(
+                &entry,
+                root,
+                &signed_attrs_der,
+                signer.signature.as_bytes(),
+                leaf,
+            )?;
+            (logged.integrated_time, root.cas(), Some(logged.log_index))
+        }
+        None => {
+            let ca = trust.ca.as_deref().ok_or(VerifyCommitError::NoTrustedCa)?;
+            (signing_time, ca, None)
+        }
+    };
+    let issuer = chain_to_trusted(leaf, &carried, trusted, at)?;
     Ok(X509Signer {
         subject: leaf.tbs_certificate.subject.to_string(),
         email: identity(leaf),
         issuer,
-        signing_time,
+        signing_time: at,
+        log_index,
     })
+}
+
+/// The Rekor entry a keyless signer put in the unsigned attributes, if any: one attribute
+/// with one OCTET STRING value.
+fn rekor_entry(signer: &SignerInfo) -> Result<Option<Vec<u8>>, VerifyCommitError> {
+    let Some(attrs) = signer.unsigned_attrs.as_ref() else {
+        return Ok(None);
+    };
+    let mut found = attrs
+        .iter()
+        .filter(|a| a.oid == crate::sign::REKOR_ENTRY_OID);
+    match (found.next(), found.next()) {
+        (None, _) => Ok(None),
+        (Some(_), Some(_)) => Err(malformed("more than one Rekor entry attribute")),
+        (Some(a), None) => match a.values.as_slice() {
+            [v] => v
+                .decode_as::<OctetString>()
+                .map(|o| Some(o.as_bytes().to_vec()))
+                .map_err(|e| malformed(format!("Rekor entry attribute: {e}"))),
+            _ => Err(malformed("the Rekor entry attribute has not one value")),
+        },
+    }
 }
 
 /// The content type, message digest and signing time, each present exactly once.
@@ -441,7 +498,7 @@ mod tests {
             "-----BEGIN SIGNED MESSAGE-----\nMAA=\n-----END SIGNED MESSAGE-----\n",
             "-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n",
         ] {
-            let err = verify(sig, b"x", &[]).unwrap_err();
+            let err = verify(sig, b"x", &Trust::default()).unwrap_err();
             assert!(
                 matches!(err, VerifyCommitError::MalformedSignature(_)),
                 "{err}"

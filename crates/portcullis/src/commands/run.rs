@@ -19,7 +19,7 @@ use portcullis_gitops::git::{
     BranchName, CommitMeta, Credentials, Identity, PublishOutcome, PublishPlan, Repository,
 };
 use portcullis_gitops::sign::{
-    OpenPgpConfig, OpenPgpKeySource, Signer, SigningConfig, X509Config, danger,
+    KeylessConfig, OpenPgpConfig, OpenPgpKeySource, Signer, SigningConfig, X509Config, danger,
 };
 use portcullis_gitops::target::{
     AppSource, HelmParams, ImageChange, Pinning, Placement, TargetSpec, WriteBackTarget,
@@ -598,7 +598,7 @@ fn dir_name(url: &str) -> String {
 fn signer(config: &Config, git: Option<&GitSettings>) -> anyhow::Result<Signer> {
     let Some(s) = git.and_then(|g| g.signing.as_ref()) else {
         bail!(
-            "{}: commits must be signed: set git.signing (format: openpgp or x509), or \
+            "{}: commits must be signed: set git.signing (format: openpgp, x509 or keyless), or \
              format: none with allowUnsigned: true",
             config.base.display()
         );
@@ -635,8 +635,23 @@ fn signer(config: &Config, git: Option<&GitSettings>) -> anyhow::Result<Signer> 
             }
             SigningConfig::X509(c)
         }
+        "keyless" => {
+            let fulcio = s
+                .fulcio_url
+                .clone()
+                .context("git.signing.fulcioUrl is required for keyless")?;
+            let rekor = s
+                .rekor_url
+                .clone()
+                .context("git.signing.rekorUrl is required for keyless")?;
+            let token = s
+                .oidc_token_file
+                .as_ref()
+                .context("git.signing.oidcTokenFile is required for keyless")?;
+            SigningConfig::Keyless(KeylessConfig::new(fulcio, rekor, config.resolve(token)))
+        }
         "none" => SigningConfig::Unsigned,
-        other => bail!("git.signing.format '{other}': use openpgp, x509 or none"),
+        other => bail!("git.signing.format '{other}': use openpgp, x509, keyless or none"),
     };
     let allow = s
         .allow_unsigned

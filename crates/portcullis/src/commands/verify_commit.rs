@@ -15,6 +15,9 @@ pub(crate) async fn run(args: &VerifyCommitArgs) -> anyhow::Result<u8> {
     if let Some(ca) = &args.ca {
         options = options.with_trusted_ca(ca);
     }
+    if let Some(root) = &args.trusted_root {
+        options = options.with_trusted_root(root);
+    }
     if let Some(home) = &args.gnupg_home {
         options = options.with_gnupg_home(home);
     }
@@ -62,6 +65,9 @@ fn print_text(v: &VerifiedCommit) {
     if let Some(t) = time(v.signing_time) {
         println!("signed:   {t}");
     }
+    if let Some(index) = v.rekor_log_index {
+        println!("rekor:    log index {index}");
+    }
     if let Some(p) = &v.policy {
         println!("policy:   {p}");
     }
@@ -104,6 +110,7 @@ fn json(v: &VerifiedCommit) -> serde_json::Value {
         "format": v.format.git_format(),
         "signer": signer,
         "signing_time": time(v.signing_time),
+        "rekor_log_index": v.rekor_log_index,
         "policy": v.policy,
         "changes": changes,
     })
