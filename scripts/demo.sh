@@ -216,6 +216,9 @@ echo "\$ git log --show-signature -1   # in the GitOps repository"
 git clone --quiet "$work/deploy.git" "$work/check"
 git -C "$work/check" log --show-signature -1
 echo
+echo "\$ portcullis verify-commit --gnupg-home \$GNUPGHOME HEAD   # the commit and the changes it records"
+"$bin" verify-commit --repo "$work/check" --gnupg-home "$GNUPGHOME" HEAD || echo "(exit $?)"
+echo
 echo "\$ git show --stat HEAD"
 git -C "$work/check" show --stat --format= HEAD
 echo
