@@ -103,6 +103,14 @@ impl Gate {
         &self.registry
     }
 
+    /// Starts a cycle: registry listings and the loaded trusted roots are read afresh (a
+    /// root comes again from its file or through TUF, so rotated keys are picked up);
+    /// verification verdicts stay, keyed by policy revision.
+    pub async fn new_cycle(&self) {
+        self.registry.new_cycle();
+        self.store.forget().await;
+    }
+
     /// The verification cache.
     pub fn cache(&self) -> &VerificationCache {
         &self.cache
@@ -249,7 +257,9 @@ impl Gate {
             if let Some(current) = &w.current {
                 let same_tag = current.tag == chosen.name;
                 // An empty tag: only the digest is known (a digest-only pin).
-                let deployed = if current.tag.is_empty() {
+                // The digest strategy follows a tag whose digest moves: only a known, equal
+                // digest is "deployed".
+                let deployed = if current.tag.is_empty() || w.strategy == Strategy::Digest {
                     current.digest.as_ref() == Some(&digest)
                 } else {
                     same_tag && current.digest.as_ref().is_none_or(|d| *d == digest)
@@ -275,10 +285,17 @@ impl Gate {
                         ),
                     };
                 }
-                if !same_tag
-                    && !current.tag.is_empty()
-                    && is_downgrade(&current.tag, &chosen.name, w.strategy)
-                {
+                let older = if same_tag || current.tag.is_empty() {
+                    None
+                } else {
+                    is_older(&current.tag, &chosen, &tags, w.strategy)
+                };
+                // An older tag tried after a failure must never go below what is deployed; when
+                // that cannot be told (another strategy's order, a digest-only pin), stop.
+                if attempt > 0 && older != Some(false) {
+                    break;
+                }
+                if older == Some(true) {
                     if rules.iter().all(|r| r.update.allow_downgrade) {
                         notes.push(Note::new(
                             Reason::DowngradeRefused,
@@ -469,7 +486,18 @@ impl Gate {
                 warnings,
             },
         };
-        self.cache.put(key, verdict.clone());
+        // Trust material that could not be loaded (a TUF repository down, say) is a passing
+        // condition, not a property of the image: not remembered.
+        let passing = matches!(
+            verdict,
+            Verdict::Failed {
+                reason: Reason::TrustUnavailable,
+                ..
+            }
+        ) || warnings_of(&verdict).any(|r| r == Reason::TrustUnavailable);
+        if !passing {
+            self.cache.put(key, verdict.clone());
+        }
         Ok(verdict)
     }
 
@@ -547,6 +575,14 @@ fn beyond_ceiling(what: String, rules: &[&Rule], notes: Vec<Note>) -> Decision {
     )
 }
 
+fn warnings_of(verdict: &Verdict) -> impl Iterator<Item = Reason> + '_ {
+    let warnings: &[(Reason, String)] = match verdict {
+        Verdict::Held { warnings, .. } => warnings,
+        Verdict::Failed { .. } => &[],
+    };
+    warnings.iter().map(|(r, _)| *r)
+}
+
 /// `notes` without those of `reason` (when the decision itself says it).
 fn without(notes: Vec<Note>, reason: Reason) -> Vec<Note> {
     notes
@@ -622,14 +658,29 @@ fn limits_of(rules: &[&Rule]) -> String {
         .join(", ")
 }
 
-/// Whether moving from `current` to `candidate` goes back: both versions, candidate lower.
-fn is_downgrade(current: &str, candidate: &str, strategy: Strategy) -> bool {
-    if strategy != Strategy::Semver {
-        return false;
-    }
-    match (current.parse::<Version>(), candidate.parse::<Version>()) {
-        (Ok(c), Ok(n)) => n < c,
-        _ => false,
+/// Whether `candidate` comes before the deployed tag `current` in the strategy's order:
+/// versions (semver), creation times (newest-build, both known from the listing), byte order
+/// (alphabetical); `None` when that cannot be told (the digest strategy follows one tag).
+fn is_older(
+    current: &str,
+    candidate: &TagInfo,
+    tags: &[TagInfo],
+    strategy: Strategy,
+) -> Option<bool> {
+    match strategy {
+        Strategy::Semver => match (
+            current.parse::<Version>(),
+            candidate.name.parse::<Version>(),
+        ) {
+            (Ok(c), Ok(n)) => Some(n < c),
+            _ => None,
+        },
+        Strategy::NewestBuild => {
+            let deployed = tags.iter().find(|t| t.name == current)?.created?;
+            Some(candidate.created? < deployed)
+        }
+        Strategy::Alphabetical => Some(candidate.name.as_str() < current),
+        _ => None,
     }
 }
 

@@ -44,6 +44,11 @@ impl TrustStore {
         }
     }
 
+    /// Drops the loaded roots: the next use loads them again.
+    pub(crate) async fn forget(&self) {
+        self.roots.lock().await.clear();
+    }
+
     async fn root(&self, source: &TrustedRootSource) -> Result<Arc<TrustRoot>, String> {
         let key = source.to_string();
         let mut roots = self.roots.lock().await;

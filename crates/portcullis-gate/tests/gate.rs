@@ -413,3 +413,20 @@ async fn every_matching_rule_must_hold_not_only_the_first() {
     let d = gate.evaluate(&w.watched("acme/other", "1.0.0")).await;
     expect(&d, "update", "verified");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn try_older_never_goes_below_what_is_deployed() {
+    let w = World::new();
+    w.signed("acme/app", "1.1.0", RELEASE).await;
+    w.signed("acme/app", "1.2.0", RELEASE).await;
+    w.signed("acme/app", "1.3.0", MALLORY).await;
+    let gate = w.gate(w.policy("    onFailure: {action: try-older, maxCandidates: 3}", ""));
+    // 1.3.0 fails; the next older tag is what is deployed: stop there, never 1.1.0.
+    let d = gate.evaluate(&w.watched("acme/app", "1.2.0")).await;
+    expect(&d, "skipped", "identity_mismatch");
+    assert!(d.detail().contains("1.3.0"), "{}", d.detail());
+    // Digest-only deployments: the next candidate's order cannot be told, so no try-older.
+    let digest_only = w.watched("acme/app", "").with_current("", None);
+    let d = gate.evaluate(&digest_only).await;
+    assert_ne!(d.kind(), "update", "{d:?}");
+}

@@ -11,7 +11,8 @@ use std::path::Path;
 
 use crate::git::FileChange;
 use crate::target::{
-    ChangeError, EditError, ExistingFile, ImageChange, Pinning, WriteBackTarget, write_back,
+    ChangeError, EditError, ExistingFile, ImageChange, Pinning, WriteBackTarget, read_deployed,
+    write_back,
 };
 use crate::template::{
     ChangeSummary, Template, append_trailers, commit_message, fallback_commit_message,
@@ -53,13 +54,30 @@ pub enum BatchError {
         source: EditError,
     },
     /// A path the git layer refuses.
-    #[error("application '{app}': {source}")]
+    #[error("{path}: {source}")]
     Path {
-        /// The application.
-        app: String,
+        /// The file.
+        path: String,
         /// Why.
         #[source]
         source: crate::git::GitError,
+    },
+    /// The file no longer records what the decision was made against: someone changed it
+    /// since (a newer image, a pin). Nothing is written; the next cycle decides again.
+    #[error(
+        "application '{app}': {path} now records {found} for {image}, not the {expected} the update was decided against"
+    )]
+    Stale {
+        /// The application.
+        app: String,
+        /// The file.
+        path: String,
+        /// The image.
+        image: String,
+        /// What the decision saw.
+        expected: String,
+        /// What the file records now.
+        found: String,
     },
     /// A change that does not fit its image.
     #[error("application '{app}': {source}")]
@@ -103,6 +121,9 @@ pub fn render(worktree: &Path, apps: &[AppWrite<'_>]) -> Result<Vec<FileChange>,
         let existing = found
             .as_ref()
             .and_then(|(path, text)| text.as_deref().map(|t| ExistingFile { path, content: t }));
+        if let Some(file) = &existing {
+            check_not_stale(app, file)?;
+        }
         let edit =
             write_back(&app.target, existing, &app.changes, app.pinning).map_err(|source| {
                 BatchError::Edit {
@@ -126,12 +147,52 @@ pub fn render(worktree: &Path, apps: &[AppWrite<'_>]) -> Result<Vec<FileChange>,
         }
         changes.push(
             FileChange::new(&path, after).map_err(|source| BatchError::Path {
-                app: path.clone(),
+                path: path.clone(),
                 source,
             })?,
         );
     }
     Ok(changes)
+}
+
+/// Refuses to write over a file that changed since the decision: what it records for each
+/// image must still be what the change says it moves from (after a rejected push the
+/// changes are rendered on the new head, which someone else wrote).
+fn check_not_stale(app: &AppWrite<'_>, file: &ExistingFile<'_>) -> Result<(), BatchError> {
+    for change in &app.changes {
+        let deployed = read_deployed(
+            &app.target,
+            file.content,
+            &change.image(),
+            change.placement(),
+        )
+        .unwrap_or_default();
+        let old_tag = change.old_tag().filter(|t| !t.is_empty());
+        let old_digest = change.old_digest().map(ToString::to_string);
+        let tag_moved = old_tag.is_some() && deployed.tag.as_deref() != old_tag;
+        let digest_moved = old_digest.is_some() && deployed.digest != old_digest;
+        let appeared = old_tag.is_none()
+            && old_digest.is_none()
+            && (deployed.tag.is_some() || deployed.digest.is_some());
+        if tag_moved || digest_moved || appeared {
+            let show = |tag: Option<&str>, digest: Option<&str>| match (tag, digest) {
+                (None, None) => "nothing".to_owned(),
+                (t, d) => format!(
+                    "{}{}",
+                    t.unwrap_or(""),
+                    d.map(|d| format!("@{d}")).unwrap_or_default()
+                ),
+            };
+            return Err(BatchError::Stale {
+                app: app.app.clone(),
+                path: file.path.to_owned(),
+                image: change.image(),
+                expected: show(old_tag, old_digest.as_deref()),
+                found: show(deployed.tag.as_deref(), deployed.digest.as_deref()),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The commit message: each application's message from `template` (Image Updater's default

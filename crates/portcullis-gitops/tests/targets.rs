@@ -494,3 +494,39 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_batch_refuses_to_overwrite_a_file_that_moved_since_the_decision() {
+    use portcullis_gitops::batch::{AppWrite, BatchError, render};
+    let web = verified("docker.io/acme/web", "1.2.0", DIGEST);
+    let dir = tempfile::tempdir().unwrap();
+    let target = WriteBackTarget::Kustomization { dir: ".".into() };
+    let write = |deployed: &str| {
+        std::fs::write(
+            dir.path().join("kustomization.yaml"),
+            format!("images:\n- name: docker.io/acme/web\n  newTag: {deployed}\n"),
+        )
+        .unwrap();
+    };
+    let batch = |old: &str| {
+        vec![AppWrite {
+            app: "web".into(),
+            target: target.clone(),
+            changes: vec![
+                ImageChange::new("docker.io/acme/web", &web)
+                    .unwrap()
+                    .with_old(Some(old.into()), None),
+            ],
+            pinning: Pinning::TagAndDigest,
+        }]
+    };
+    // As decided: 1.0.0 was deployed, 1.2.0 is written.
+    write("1.0.0");
+    let changes = render(dir.path(), &batch("1.0.0")).unwrap();
+    assert_eq!(changes.len(), 1);
+    // Someone moved it to 1.3.0 meanwhile: nothing is written over it.
+    write("1.3.0");
+    let err = render(dir.path(), &batch("1.0.0")).unwrap_err();
+    assert!(matches!(err, BatchError::Stale { .. }), "{err}");
+    assert!(err.to_string().contains("1.3.0"), "{err}");
+}

@@ -321,6 +321,14 @@ impl Config {
             .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
         let mut names = std::collections::BTreeSet::new();
         for app in &config.applications {
+            if portcullis_gitops::git::url_has_credentials(&app.repository) {
+                bail!(
+                    "{}: application '{}': the repository URL carries credentials; remove them and \
+                     give git.tokenFile (or git.sshKey) instead",
+                    path.display(),
+                    app.name
+                );
+            }
             if !names.insert(app.name.as_str()) {
                 bail!(
                     "{}: application '{}' is listed twice",

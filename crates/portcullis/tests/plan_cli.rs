@@ -182,4 +182,22 @@ applications:
         stderr.contains("bad.yaml:5:") && stderr.contains("repo"),
         "{stderr}"
     );
+
+    // A token in a repository URL: refused before anything is cloned, and never echoed.
+    std::fs::write(
+        dir.path().join("token.yaml"),
+        "apiVersion: portcullis.dev/v1alpha1\nkind: Config\napplications:\n  - name: a\n    repository: https://x-access-token:ghp_SECRET@git.example/acme/deploy.git\n    images: [{image: nginx}]\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_portcullis"))
+        .args(["plan", "--config"])
+        .arg(dir.path().join("token.yaml"))
+        .arg("--policy")
+        .arg(dir.path().join("policy.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("carries credentials"), "{stderr}");
+    assert!(!stderr.contains("ghp_SECRET"), "{stderr}");
 }

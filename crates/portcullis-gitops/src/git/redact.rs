@@ -6,7 +6,7 @@
 
 /// `text` with the password part of every `scheme://user:password@host` replaced by `***`,
 /// and a bare `scheme://token@host` userinfo masked whole.
-pub(crate) fn redact(text: &str) -> String {
+pub fn redact(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(pos) = rest.find("://") {
@@ -37,7 +37,7 @@ pub(crate) fn redact(text: &str) -> String {
 }
 
 /// Whether `url` carries a password or token in its userinfo.
-pub(crate) fn url_has_credentials(url: &str) -> bool {
+pub fn url_has_credentials(url: &str) -> bool {
     let Some(pos) = url.find("://") else {
         return false;
     };

@@ -84,11 +84,24 @@ impl KeylessSigner {
                 url: url.clone(),
                 detail: e.to_string(),
             })?;
-            if !matches!(parsed.scheme(), "http" | "https") {
+            // The identity token travels to Fulcio: plain http only to this machine.
+            let host = parsed.host_str().unwrap_or("");
+            let loopback = host == "localhost"
+                || host
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback());
+            let allowed = match parsed.scheme() {
+                "https" => true,
+                "http" => loopback,
+                _ => false,
+            };
+            if !allowed {
                 return Err(KeylessError::Url {
                     what,
                     url: url.clone(),
-                    detail: "not http or https".to_owned(),
+                    detail: "https is required (plain http only on loopback)".to_owned(),
                 }
                 .into());
             }

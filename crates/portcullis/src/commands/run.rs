@@ -72,7 +72,7 @@ pub(crate) async fn run(args: &RunArgs) -> anyhow::Result<u8> {
     let mut cycle = 0u64;
     loop {
         cycle += 1;
-        gate.registry().new_cycle();
+        gate.new_cycle().await;
         info!(cycle, "cycle started");
         let writer = Writer {
             signer: signer.clone(),
@@ -767,20 +767,10 @@ fn chain(e: &dyn std::error::Error) -> String {
     text
 }
 
-/// A repository URL without user information.
+/// A repository URL with any credentials masked (the configuration refuses them; a
+/// message of git's may still quote one).
 fn redact(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, rest)) => match rest.split_once('@') {
-            Some((_, host))
-                if !rest[..rest.find('/').unwrap_or(rest.len())].is_empty()
-                    && rest.find('@') < rest.find('/') =>
-            {
-                format!("{scheme}://{host}")
-            }
-            _ => url.to_owned(),
-        },
-        None => url.to_owned(),
-    }
+    portcullis_gitops::git::redact_urls(url)
 }
 
 /// `2m`, `30s`, `1h`, `90` (seconds).
