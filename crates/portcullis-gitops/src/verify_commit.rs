@@ -28,7 +28,7 @@ use crate::sign::SignatureFormat;
 use crate::template::{ChangeTrailer, parse_trailers};
 
 /// What to verify a commit against.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default)]
 #[non_exhaustive]
 pub struct VerifyOptions {
     /// PEM file with the trusted CA certificates (needed for X.509 signatures).
@@ -39,6 +39,9 @@ pub struct VerifyOptions {
     pub gnupg_home: Option<PathBuf>,
     /// OpenPGP fingerprints allowed to sign; empty: any key the GnuPG home fully trusts.
     pub allowed_keys: Vec<String>,
+    /// Keyless: the identities (certificate identity, OIDC issuer, claims) allowed to sign;
+    /// required for a keyless signature, since anyone can get a Fulcio certificate.
+    pub identities: Vec<portcullis_verify::Identity>,
 }
 
 impl VerifyOptions {
@@ -56,6 +59,12 @@ impl VerifyOptions {
     /// With the Sigstore trusted root in `path`, for keyless signatures.
     pub fn with_trusted_root(mut self, path: impl Into<PathBuf>) -> Self {
         self.trusted_root = Some(path.into());
+        self
+    }
+
+    /// Allows keyless signatures by `identity` (repeatable: any one suffices).
+    pub fn with_identity(mut self, identity: portcullis_verify::Identity) -> Self {
+        self.identities.push(identity);
         self
     }
 
@@ -174,6 +183,9 @@ pub fn verify_object(
         let trust = load_trust(options)?;
         let s = x509::verify(&signature, &split.payload, &trust)?;
         log_index = s.log_index;
+        if s.log_index.is_some() {
+            allowed_identity(&s, &options.identities)?;
+        }
         let signer = CommitSigner::X509 {
             subject: s.subject,
             email: s.email,
@@ -227,4 +239,38 @@ fn load_trust(options: &VerifyOptions) -> Result<x509::Trust, VerifyCommitError>
         trust.keyless = Some(keyless::KeylessTrust::from_json(&json).map_err(root_error)?);
     }
     Ok(trust)
+}
+
+/// A keyless signer must be one of the allowed identities: its certificate identity, its
+/// OIDC issuer (Fulcio's extension) and every claim the identity names.
+fn allowed_identity(
+    signer: &x509::X509Signer,
+    identities: &[portcullis_verify::Identity],
+) -> Result<(), VerifyCommitError> {
+    if identities.is_empty() {
+        return Err(VerifyCommitError::NoIdentity);
+    }
+    let san = signer.email.as_deref().unwrap_or("");
+    let issuer = signer
+        .claims
+        .get("1.3.6.1.4.1.57264.1.8")
+        .or_else(|| signer.claims.get("1.3.6.1.4.1.57264.1.1"))
+        .map(String::as_str)
+        .unwrap_or("");
+    let allowed = identities.iter().any(|id| {
+        id.san().matches(san)
+            && id.issuer().matches(issuer)
+            && id
+                .extensions()
+                .iter()
+                .all(|(oid, value)| signer.claims.get(oid) == Some(value))
+    });
+    if allowed {
+        Ok(())
+    } else {
+        Err(VerifyCommitError::IdentityMismatch {
+            identity: san.to_owned(),
+            issuer: issuer.to_owned(),
+        })
+    }
 }

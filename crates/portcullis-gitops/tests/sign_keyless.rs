@@ -95,7 +95,9 @@ impl Mock {
     }
 
     fn options(&self) -> VerifyOptions {
-        VerifyOptions::new().with_trusted_root(self.trusted_root())
+        VerifyOptions::new()
+            .with_trusted_root(self.trusted_root())
+            .with_identity(portcullis_verify::Identity::exact(SUBJECT, ISSUER).unwrap())
     }
 }
 
@@ -226,6 +228,25 @@ fn a_keyless_commit_verifies_offline_with_the_trusted_root() {
     // Without the trusted root the keyless signature cannot be checked: an input error.
     let err = verify_commit(&clone, &commit, &VerifyOptions::new()).unwrap_err();
     assert!(!err.is_rejection(), "{err}");
+    // Anyone can get a Fulcio certificate: without an identity to hold it to, an input
+    // error; with another identity or issuer, a rejection.
+    let root_only = VerifyOptions::new().with_trusted_root(mock.trusted_root());
+    let err = verify_commit(&clone, &commit, &root_only).unwrap_err();
+    assert!(!err.is_rejection(), "{err}");
+    for (identity, issuer) in [
+        (
+            "https://github.com/mallory/x/.github/workflows/w.yml@refs/heads/main",
+            ISSUER,
+        ),
+        (SUBJECT, "https://issuer.elsewhere.test"),
+    ] {
+        let options = VerifyOptions::new()
+            .with_trusted_root(mock.trusted_root())
+            .with_identity(portcullis_verify::Identity::exact(identity, issuer).unwrap());
+        let err = verify_commit(&clone, &commit, &options).unwrap_err();
+        assert!(err.is_rejection(), "{err}");
+        assert!(err.to_string().contains("not an allowed identity"), "{err}");
+    }
 }
 
 #[test]

@@ -51,9 +51,11 @@ pub(crate) fn describe(oid: &str) -> String {
     }
 }
 
-/// The textual extensions of a DER certificate, keyed by dotted OID. Extensions whose value
-/// cannot be read as text are left out; a certificate that cannot be parsed has none.
-pub(crate) fn read(certificate_der: &[u8]) -> BTreeMap<String, String> {
+/// The textual extensions of a DER certificate, keyed by dotted OID (Fulcio's legacy raw
+/// values and DER strings alike). Extensions whose value cannot be read as text are left
+/// out; a certificate that cannot be parsed has none. The certificate is not verified here:
+/// read only one whose chain was.
+pub fn read(certificate_der: &[u8]) -> BTreeMap<String, String> {
     let mut claims = BTreeMap::new();
     let Ok(certificate) = x509_cert::Certificate::from_der(certificate_der) else {
         return claims;

@@ -131,6 +131,31 @@ pub(crate) struct VerifyCommitArgs {
     #[arg(long = "key", value_name = "FINGERPRINT")]
     pub(crate) keys: Vec<String>,
 
+    /// Keyless: the certificate identity allowed to sign (exactly). A keyless commit needs an
+    /// identity and an issuer: anyone can get a Fulcio certificate.
+    #[arg(
+        long,
+        value_name = "ID",
+        conflicts_with = "certificate_identity_regexp"
+    )]
+    pub(crate) certificate_identity: Option<String>,
+
+    /// Keyless: the certificate identity as a regular expression (matched whole).
+    #[arg(long, value_name = "RE")]
+    pub(crate) certificate_identity_regexp: Option<String>,
+
+    /// Keyless: the OIDC issuer that vouched for the identity (exactly).
+    #[arg(
+        long,
+        value_name = "URL",
+        conflicts_with = "certificate_oidc_issuer_regexp"
+    )]
+    pub(crate) certificate_oidc_issuer: Option<String>,
+
+    /// Keyless: the OIDC issuer as a regular expression (matched whole).
+    #[arg(long, value_name = "RE")]
+    pub(crate) certificate_oidc_issuer_regexp: Option<String>,
+
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub(crate) output: OutputFormat,

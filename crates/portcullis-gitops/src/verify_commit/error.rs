@@ -61,6 +61,19 @@ pub enum VerifyCommitError {
         #[source]
         source: BoxError,
     },
+    /// A keyless signature, and no identity to hold it to.
+    #[error(
+        "the commit has a keyless signature: say who may sign (--certificate-identity[-regexp] with --certificate-oidc-issuer[-regexp])"
+    )]
+    NoIdentity,
+    /// A keyless signer that is not an allowed identity.
+    #[error("keyless signer '{identity}' from '{issuer}' is not an allowed identity")]
+    IdentityMismatch {
+        /// The certificate identity.
+        identity: String,
+        /// The OIDC issuer.
+        issuer: String,
+    },
     /// The commit has no signature header.
     #[error("the commit is not signed (no gpgsig header)")]
     Unsigned,
@@ -128,6 +141,7 @@ impl VerifyCommitError {
                 | Self::NoTrustedCa
                 | Self::TrustedRoot { .. }
                 | Self::NoTrustedRoot
+                | Self::NoIdentity
                 | Self::Gpgme { .. }
         )
     }

@@ -48,6 +48,8 @@ pub(crate) struct X509Signer {
     pub(crate) signing_time: SystemTime,
     /// The Rekor log index, for a keyless signature.
     pub(crate) log_index: Option<u64>,
+    /// The leaf's textual extensions by OID (Fulcio's OIDC issuer and workflow claims).
+    pub(crate) claims: std::collections::BTreeMap<String, String>,
 }
 
 /// The trust material an X.509 signature may be checked against.
@@ -212,13 +214,34 @@ pub(crate) fn verify(
         }
     };
     let issuer = chain_to_trusted(leaf, &carried, trusted, at)?;
+    if log_index.is_some() && !code_signing(leaf) {
+        // A Fulcio leaf is always issued for code signing; anything else signing a
+        // keyless commit was issued for another purpose.
+        return Err(VerifyCommitError::BadSignature(
+            "the keyless certificate is not for code signing (extended key usage)".to_owned(),
+        ));
+    }
+    let claims = leaf
+        .to_der()
+        .map(|der| portcullis_verify::claims::read(&der))
+        .unwrap_or_default();
     Ok(X509Signer {
         subject: leaf.tbs_certificate.subject.to_string(),
         email: identity(leaf),
         issuer,
         signing_time: at,
         log_index,
+        claims,
     })
+}
+
+/// Whether the certificate's extended key usage includes code signing.
+fn code_signing(cert: &Certificate) -> bool {
+    const CODE_SIGNING: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.3");
+    matches!(
+        cert.tbs_certificate.get::<x509_cert::ext::pkix::ExtendedKeyUsage>(),
+        Ok(Some((_, eku))) if eku.0.contains(&CODE_SIGNING)
+    )
 }
 
 /// The Rekor entry a keyless signer put in the unsigned attributes, if any: one attribute

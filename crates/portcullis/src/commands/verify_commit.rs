@@ -7,6 +7,9 @@ use portcullis_gitops::verify_commit::{
     CommitSigner, VerifiedCommit, VerifyOptions, verify_commit,
 };
 
+use anyhow::Context as _;
+use portcullis_verify::{Identity, Matcher};
+
 use crate::cli::{OutputFormat, VerifyCommitArgs};
 use crate::exit;
 
@@ -23,6 +26,9 @@ pub(crate) async fn run(args: &VerifyCommitArgs) -> anyhow::Result<u8> {
     }
     for key in &args.keys {
         options = options.with_allowed_key(key);
+    }
+    if let Some(identity) = keyless_identity(args)? {
+        options = options.with_identity(identity);
     }
     let repo = args.repo.clone();
     let rev = args.commit.clone();
@@ -114,4 +120,36 @@ fn json(v: &VerifiedCommit) -> serde_json::Value {
         "policy": v.policy,
         "changes": changes,
     })
+}
+
+/// The keyless identity the flags give, if any (both halves or neither).
+fn keyless_identity(args: &VerifyCommitArgs) -> anyhow::Result<Option<Identity>> {
+    let san = match (
+        &args.certificate_identity,
+        &args.certificate_identity_regexp,
+    ) {
+        (Some(id), _) => Some(Matcher::exact(id.clone())?),
+        (None, Some(re)) => {
+            Some(Matcher::regex(re).context("invalid --certificate-identity-regexp")?)
+        }
+        (None, None) => None,
+    };
+    let issuer = match (
+        &args.certificate_oidc_issuer,
+        &args.certificate_oidc_issuer_regexp,
+    ) {
+        (Some(i), _) => Some(Matcher::exact(i.clone())?),
+        (None, Some(re)) => {
+            Some(Matcher::regex(re).context("invalid --certificate-oidc-issuer-regexp")?)
+        }
+        (None, None) => None,
+    };
+    match (san, issuer) {
+        (Some(san), Some(issuer)) => Ok(Some(Identity::new(san, issuer))),
+        (None, None) => Ok(None),
+        _ => anyhow::bail!(
+            "give both a certificate identity and an OIDC issuer (--certificate-identity[-regexp] \
+             and --certificate-oidc-issuer[-regexp])"
+        ),
+    }
 }
