@@ -15,9 +15,6 @@ use crate::config::Application;
 use crate::config::Config;
 use crate::exit;
 
-/// How many images are evaluated at once.
-const CONCURRENCY: usize = 8;
-
 /// One row of the plan.
 #[derive(Debug, Serialize)]
 pub(crate) struct Row {
@@ -84,29 +81,11 @@ async fn deployed(
     config: &Config,
     workdir: Option<&std::path::Path>,
 ) -> anyhow::Result<Vec<portcullis_gate::WatchedImage>> {
-    let workdir = match workdir {
-        Some(d) => d.to_path_buf(),
-        None => authority::default_cache_dir()?
-            .parent()
-            .map_or_else(
-                || std::path::PathBuf::from(".portcullis"),
-                std::path::Path::to_path_buf,
-            )
-            .join("repos"),
-    };
+    let workdir = run_loop::workdir(workdir)?;
     let credentials = run_loop::credentials(config, config.git.as_ref());
     let mut read: std::collections::HashMap<(String, String), portcullis_gate::WatchedImage> =
         std::collections::HashMap::new();
-    let mut groups: std::collections::BTreeMap<(String, String, String), Vec<&Application>> =
-        std::collections::BTreeMap::new();
-    for app in &config.applications {
-        let (base, write) = run_loop::branches(app);
-        groups
-            .entry((app.repository.clone(), base, write))
-            .or_default()
-            .push(app);
-    }
-    for ((repository, base, write), apps) in groups {
+    for ((repository, base, write), apps) in run_loop::groups(config) {
         let invalid = |app: &Application, image: &crate::config::Image, detail: String| {
             eprintln!(
                 "warning: application '{}', image '{}': {detail}",
@@ -157,23 +136,12 @@ pub(crate) async fn evaluate(
     watched: Vec<portcullis_gate::WatchedImage>,
     gate: &Arc<Gate>,
 ) -> anyhow::Result<Vec<Row>> {
-    let limit = Arc::new(tokio::sync::Semaphore::new(CONCURRENCY));
-    let mut set = tokio::task::JoinSet::new();
-    for (i, w) in watched.into_iter().enumerate() {
-        let gate = gate.clone();
-        let limit = limit.clone();
-        set.spawn(async move {
-            let _slot = limit.acquire_owned().await.ok();
-            let decision = gate.evaluate(&w).await;
-            (i, row(&w, &decision))
-        });
-    }
-    let mut rows: Vec<(usize, Row)> = Vec::new();
-    while let Some(joined) = set.join_next().await {
-        rows.push(joined.context("an evaluation task failed")?);
-    }
-    rows.sort_by_key(|(i, _)| *i);
-    Ok(rows.into_iter().map(|(_, r)| r).collect())
+    let decisions = run_loop::decide_all(gate, watched.clone()).await?;
+    Ok(watched
+        .iter()
+        .zip(&decisions)
+        .map(|(w, d)| row(w, d))
+        .collect())
 }
 
 fn row(w: &portcullis_gate::WatchedImage, decision: &Decision) -> Row {

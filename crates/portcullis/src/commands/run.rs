@@ -49,13 +49,7 @@ pub(crate) async fn run(args: &RunArgs) -> anyhow::Result<u8> {
     };
     let credentials = credentials(&config, git);
     let forges = Arc::new(forges(&config)?);
-    let workdir = match &args.workdir {
-        Some(d) => d.clone(),
-        None => super::authority::default_cache_dir()?
-            .parent()
-            .map_or_else(|| PathBuf::from(".portcullis"), Path::to_path_buf)
-            .join("repos"),
-    };
+    let workdir = workdir(args.workdir.as_deref())?;
     let stop = Arc::new(AtomicBool::new(false));
     {
         let stop = stop.clone();
@@ -148,17 +142,8 @@ async fn cycle_once(
     writer: &Writer,
     stop: &AtomicBool,
 ) -> anyhow::Result<bool> {
-    // Applications by the repository and branches they write to: one commit each.
-    let mut groups: BTreeMap<(String, String, String), Vec<&Application>> = BTreeMap::new();
-    for app in &config.applications {
-        let (base, write) = branches(app);
-        groups
-            .entry((app.repository.clone(), base, write))
-            .or_default()
-            .push(app);
-    }
     let mut failed = false;
-    for ((repository, base, write), apps) in groups {
+    for ((repository, base, write), apps) in groups(config) {
         if stop.load(Ordering::SeqCst) {
             break;
         }
@@ -205,28 +190,14 @@ async fn group(
         Ok(r) => r,
         Err(e) => return fail(e),
     };
-    // Decide, a bounded number at a time.
-    let limit = Arc::new(tokio::sync::Semaphore::new(CONCURRENCY));
-    let mut set = tokio::task::JoinSet::new();
-    for (i, e) in entries.iter().enumerate() {
-        let (gate, limit, watched) = (gate.clone(), limit.clone(), e.watched.clone());
-        set.spawn(async move {
-            let _slot = limit.acquire_owned().await.ok();
-            (i, gate.evaluate(&watched).await)
-        });
-    }
-    let mut decisions: Vec<(usize, Decision)> = Vec::new();
-    while let Some(joined) = set.join_next().await {
-        match joined {
-            Ok(d) => decisions.push(d),
-            Err(e) => return fail(format!("an evaluation task failed: {e}")),
-        }
-    }
-    decisions.sort_by_key(|(i, _)| *i);
+    let watched: Vec<WatchedImage> = entries.iter().map(|e| e.watched.clone()).collect();
+    let decisions = match decide_all(gate, watched).await {
+        Ok(d) => d,
+        Err(e) => return fail(format!("{e:#}")),
+    };
     let mut failed = false;
     let mut pending = Vec::new();
-    for (i, decision) in decisions {
-        let e = &entries[i];
+    for (e, decision) in entries.iter().zip(decisions) {
         emit(decision_event(e, &decision, &writer.policy_hash));
         match decision {
             Decision::Update {
@@ -373,6 +344,52 @@ async fn group(
         Ok(Err(e)) => fail(format!("{e:#}")),
         Err(e) => fail(e.to_string()),
     }
+}
+
+/// Where repositories are cloned: `dir`, else `$XDG_CACHE_HOME/portcullis/repos`.
+pub(crate) fn workdir(dir: Option<&Path>) -> anyhow::Result<PathBuf> {
+    match dir {
+        Some(d) => Ok(d.to_path_buf()),
+        None => Ok(super::authority::default_cache_dir()?
+            .parent()
+            .map_or_else(|| PathBuf::from(".portcullis"), Path::to_path_buf)
+            .join("repos")),
+    }
+}
+
+/// Applications by the repository and the branches they read and write: one commit each.
+pub(crate) fn groups(config: &Config) -> BTreeMap<(String, String, String), Vec<&Application>> {
+    let mut groups: BTreeMap<(String, String, String), Vec<&Application>> = BTreeMap::new();
+    for app in &config.applications {
+        let (base, write) = branches(app);
+        groups
+            .entry((app.repository.clone(), base, write))
+            .or_default()
+            .push(app);
+    }
+    groups
+}
+
+/// Every image through `gate`, a bounded number at a time; decisions in the order given.
+pub(crate) async fn decide_all(
+    gate: &Arc<Gate>,
+    watched: Vec<WatchedImage>,
+) -> anyhow::Result<Vec<Decision>> {
+    let limit = Arc::new(tokio::sync::Semaphore::new(CONCURRENCY));
+    let mut set = tokio::task::JoinSet::new();
+    for (i, w) in watched.into_iter().enumerate() {
+        let (gate, limit) = (gate.clone(), limit.clone());
+        set.spawn(async move {
+            let _slot = limit.acquire_owned().await.ok();
+            (i, gate.evaluate(&w).await)
+        });
+    }
+    let mut decisions = Vec::new();
+    while let Some(joined) = set.join_next().await {
+        decisions.push(joined.context("an evaluation task failed")?);
+    }
+    decisions.sort_by_key(|(i, _)| *i);
+    Ok(decisions.into_iter().map(|(_, d)| d).collect())
 }
 
 /// The clone of `repository`, the publish plan, and every image of `apps` with what its
@@ -756,7 +773,7 @@ pub(crate) fn emit(mut event: Value) {
     println!("{event}");
 }
 
-fn chain(e: &dyn std::error::Error) -> String {
+pub(crate) fn chain(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {
