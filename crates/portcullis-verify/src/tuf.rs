@@ -119,8 +119,8 @@ impl TufSource {
 
 impl TrustRoot {
     /// The trusted root of `source`, through TUF. Online, a repository that cannot be
-    /// reached (or answers with metadata that does not verify) falls back to the cache,
-    /// verified offline; the result says which was used. Fails only when neither gives a
+    /// reached falls back to the cache, verified offline (one that answers with metadata
+    /// that does not verify does not); the result says which was used. Fails only when neither gives a
     /// root, naming the repository, the cache directory and what to do.
     pub async fn from_tuf(
         source: &TufSource,
@@ -132,11 +132,25 @@ impl TrustRoot {
                 Ok(root) => {
                     return Self::from_upstream(&root, origin).map(|r| (r, Freshness::Refreshed));
                 }
+                // Only an unreachable repository falls back to the cache. A repository that
+                // answers with metadata that does not verify may be holding clients on old
+                // metadata (a freeze or rollback attack): that is an error, not a fallback.
+                // Upstream reports both as text; transport failures say so.
+                Err(error) if !error.to_string().contains("transport error") => {
+                    return Err(TrustRootError::Tuf {
+                        url: source.url.clone(),
+                        cache_dir: source.cache_dir.clone(),
+                        online: Some(error.to_string()),
+                        source: "the repository answered with metadata that does not verify; \
+                                 the cache is not used in its place"
+                            .into(),
+                    });
+                }
                 Err(error) => {
                     tracing::warn!(
                         url = %source.url,
                         error = %error,
-                        "TUF refresh failed; trying the verified cache"
+                        "TUF repository unreachable; trying the verified cache"
                     );
                     Some(error)
                 }

@@ -171,3 +171,27 @@ async fn a_tampered_target_or_expired_metadata_is_refused() {
     );
     assert!(TrustRoot::from_tuf(&source, TufMode::Online).await.is_err());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_repository_answering_with_bad_metadata_is_an_error_not_a_cache_fallback() {
+    let scratch = tempfile::tempdir().unwrap();
+    let sigstore = TestSigstore::new().unwrap();
+    let repo = repository(&scratch.path().join("repo"), &sigstore, tomorrow());
+    let server = file_server(repo.dir()).await;
+    let cache = scratch.path().join("cache");
+    let source = TufSource::custom(&server.url(), repo.root_json().to_vec(), &cache);
+    TrustRoot::from_tuf(&source, TufMode::Online).await.unwrap();
+    // The repository now serves a timestamp whose signature does not verify (a mirror
+    // replaying or forging metadata): refused, though a valid cache exists.
+    let path = repo.dir().join("timestamp.json");
+    let mut doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    doc["signed"]["version"] = 2.into();
+    std::fs::write(&path, serde_json::to_vec(&doc).unwrap()).unwrap();
+    let error = TrustRoot::from_tuf(&source, TufMode::Online)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, TrustRootError::Tuf { .. }), "{error:?}");
+    // Offline, the verified cache still serves.
+    assert!(TrustRoot::from_tuf(&source, TufMode::Offline).await.is_ok());
+}
