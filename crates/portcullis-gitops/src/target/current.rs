@@ -55,6 +55,13 @@ pub fn read_deployed(
                     .and_then(|p| text(p.get("value")))
             };
             let get = |path: &str| lookup(path).or_else(|| param(path));
+            // Several images may share one values file: the name field, when the file has
+            // one, must be this image's, or the tag beside it is another image's.
+            if let Some(name) = get(params.image_name.as_deref().unwrap_or("image.name"))
+                && !same_repository(&name, image)
+            {
+                return None;
+            }
             if let Some(spec) = params.image_spec.as_deref().and_then(get) {
                 return Some(split_reference(
                     spec.rsplit_once('/').map_or(&spec, |(_, r)| r),
@@ -151,12 +158,15 @@ mod tests {
             "# comment\nimage:\n  repository: ghcr.io/acme/web\n  tag: \"1.4.2@{DIGEST}\"\n"
         );
         let helm = Placement::Helm(HelmParams {
+            image_name: Some("image.repository".into()),
             image_tag: Some("image.tag".into()),
             ..HelmParams::default()
         });
         let d = read_deployed(&h, &text, "ghcr.io/acme/web", &helm).unwrap();
         assert_eq!(d.tag.as_deref(), Some("1.4.2"));
         assert_eq!(d.digest.as_deref(), Some(DIGEST));
+        // The tag beside another image's name is not this image's.
+        assert!(read_deployed(&h, &text, "ghcr.io/acme/api", &helm).is_none());
         assert!(read_deployed(&h, "not: [yaml", "x", &helm).is_none());
     }
 }
