@@ -9,94 +9,12 @@
 //
 // Usage: node serve.mjs
 
-import crypto from 'node:crypto';
-import http from 'node:http';
+import { startMock } from './mock.mjs';
 
-import {
-  fulcioHandler,
-  initializeCA,
-  initializeCTLog,
-  initializeTLog,
-  rekorHandler,
-} from '@sigstore/mock';
-
-async function listen() {
-  let handler;
-  const server = http.createServer((req, res) => {
-    const chunks = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', async () => {
-      if (!handler || req.method !== 'POST' || req.url !== handler.path) {
-        res.writeHead(404).end();
-        return;
-      }
-      const { statusCode, response, contentType } = await handler.fn(
-        Buffer.concat(chunks).toString('utf8')
-      );
-      res.writeHead(statusCode, { 'Content-Type': contentType || 'text/plain' });
-      res.end(response);
-    });
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const route = (h) => {
-    handler = h;
-  };
-  return { server, route, url: `http://127.0.0.1:${server.address().port}` };
-}
-
-const genKey = () => crypto.generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-const spki = (key) => key.export({ format: 'der', type: 'spki' });
-const b64 = (buf) => Buffer.from(buf).toString('base64');
-
-const ctlogKeys = genKey();
-const caKeys = genKey();
-const rekorKeys = genKey();
-
-const fulcio = await listen();
-const rekor = await listen();
-const ctlog = await initializeCTLog(ctlogKeys);
-const ca = await initializeCA(caKeys, ctlog);
-fulcio.route(fulcioHandler(ca));
-rekor.route(rekorHandler(await initializeTLog(rekor.url, rekorKeys)));
-
-const validFor = { start: '2020-01-01T00:00:00Z' };
-const rekorKey = spki(rekorKeys.publicKey);
-const trustedRoot = {
-  mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
-  tlogs: [
-    {
-      baseUrl: rekor.url,
-      hashAlgorithm: 'SHA2_256',
-      publicKey: { rawBytes: b64(rekorKey), keyDetails: 'PKIX_ECDSA_P256_SHA_256', validFor },
-      logId: { keyId: b64(crypto.createHash('sha256').update(rekorKey).digest()) },
-    },
-  ],
-  certificateAuthorities: [
-    {
-      subject: { organization: 'sigstore.mock', commonName: 'sigstore' },
-      uri: fulcio.url,
-      certChain: { certificates: [{ rawBytes: b64(ca.rootCertificate) }] },
-      validFor,
-    },
-  ],
-  ctlogs: [
-    {
-      baseUrl: 'http://127.0.0.1/ctlog',
-      hashAlgorithm: 'SHA2_256',
-      publicKey: {
-        rawBytes: b64(ctlog.publicKey),
-        keyDetails: 'PKIX_ECDSA_P256_SHA_256',
-        validFor,
-      },
-      logId: { keyId: b64(ctlog.logID) },
-    },
-  ],
-  timestampAuthorities: [],
-};
+const mock = await startMock();
 
 const stop = () => {
-  fulcio.server.close();
-  rekor.server.close();
+  mock.close();
   process.exit(0);
 };
 process.stdin.on('end', stop);
@@ -104,4 +22,4 @@ process.stdin.on('close', stop);
 process.on('SIGTERM', stop);
 process.stdin.resume();
 
-console.log(JSON.stringify({ fulcio: fulcio.url, rekor: rekor.url, trustedRoot }));
+console.log(JSON.stringify({ fulcio: mock.fulcio, rekor: mock.rekor, trustedRoot: mock.trustedRoot }));
