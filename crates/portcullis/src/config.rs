@@ -160,7 +160,7 @@ pub(crate) struct WriteBack {
 }
 
 /// Where and how a pull/merge request is opened for a separate write branch.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct PullRequestSettings {
     /// `github`, `gitlab` or `gitea`.
@@ -180,7 +180,7 @@ pub(crate) struct PullRequestSettings {
 }
 
 /// A forge with a pull/merge request API.
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum ForgeProvider {
     /// GitHub or GitHub Enterprise Server.
@@ -192,7 +192,7 @@ pub(crate) enum ForgeProvider {
 }
 
 /// A GitHub App installation.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct GitHubAppSettings {
     /// The app's id.
@@ -363,6 +363,36 @@ impl Config {
                 })?;
             }
         }
+        // One commit per repository and branch: its applications must agree on how it is
+        // written (the message template and the pull request), or one would silently win.
+        let mut groups: std::collections::BTreeMap<(&str, &str, Option<&str>), &Application> =
+            std::collections::BTreeMap::new();
+        for app in &config.applications {
+            let key = (
+                app.repository.as_str(),
+                app.branch.as_str(),
+                app.write_back.branch.as_deref(),
+            );
+            match groups.get(&key) {
+                None => {
+                    groups.insert(key, app);
+                }
+                Some(first)
+                    if first.write_back.commit_message != app.write_back.commit_message
+                        || first.write_back.pull_request != app.write_back.pull_request =>
+                {
+                    bail!(
+                        "{}: applications '{}' and '{}' write to the same repository and branch in \
+                         one commit but set different writeBack.commitMessage or \
+                         writeBack.pullRequest; give them the same",
+                        path.display(),
+                        first.name,
+                        app.name
+                    );
+                }
+                Some(_) => {}
+            }
+        }
         Ok(config)
     }
 
@@ -438,6 +468,31 @@ mod tests {
             ),
         )?;
         Config::load(&path)
+    }
+
+    #[test]
+    fn applications_sharing_a_commit_must_agree_on_how_it_is_written() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("portcullis.yaml");
+        let app = |name: &str, message: &str| {
+            format!(
+                "- name: {name}\n  repository: https://git.example.com/acme/deploy.git\n  \
+                 writeBack: {{commitMessage: \"{message}\"}}\n  images: [{{image: ghcr.io/acme/{name}}}]\n"
+            )
+        };
+        let head = "apiVersion: portcullis.dev/v1alpha1\nkind: Config\napplications:\n";
+        std::fs::write(&path, format!("{head}{}{}", app("a", "m"), app("b", "m")))?;
+        Config::load(&path)?;
+        std::fs::write(
+            &path,
+            format!("{head}{}{}", app("a", "m"), app("b", "other")),
+        )?;
+        let err = Config::load(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("'a' and 'b'") && err.contains("commitMessage"),
+            "{err}"
+        );
+        Ok(())
     }
 
     #[test]
