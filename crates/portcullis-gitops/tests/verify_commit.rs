@@ -259,3 +259,18 @@ fn an_openpgp_signed_commit_verifies_with_its_home_and_honours_the_allowlist() {
     .unwrap_err();
     assert!(matches!(err, VerifyCommitError::BadSignature(_)), "{err}");
 }
+
+#[test]
+fn a_certificate_issued_for_another_purpose_does_not_sign_commits() {
+    // The CA's TLS server certificate, say: right CA, wrong purpose.
+    let fx = X509Fixture::new();
+    fx.issue_leaf_for("server", common::BOT_EMAIL, "serverAuth");
+    let remote = Remote::new();
+    let clone = remote.clone("portcullis");
+    let config = X509Config::new(fx.path("server.pem"), fx.path("server.key"));
+    let signer = Signer::from_config(&SigningConfig::X509(config), None).unwrap();
+    commit_one(&clone, &signer);
+    let err = verify_commit(&clone, "HEAD", &with_ca(fx.path("ca.pem"))).unwrap_err();
+    assert!(err.is_rejection(), "{err}");
+    assert!(err.to_string().contains("extended key usage"), "{err}");
+}

@@ -214,11 +214,18 @@ pub(crate) fn verify(
         }
     };
     let issuer = chain_to_trusted(leaf, &carried, trusted, at)?;
-    if log_index.is_some() && !code_signing(leaf) {
-        // A Fulcio leaf is always issued for code signing; anything else signing a
-        // keyless commit was issued for another purpose.
+    // A Fulcio leaf is always issued for code signing. A CA-issued leaf may say code signing
+    // or e-mail protection (what gpgsm signers carry), or say nothing; one issued for
+    // another purpose only (a TLS server certificate) does not sign commits.
+    let purpose_ok = match eku(leaf) {
+        Some(usages) if log_index.is_some() => usages.contains(&CODE_SIGNING),
+        Some(usages) => usages.contains(&CODE_SIGNING) || usages.contains(&EMAIL_PROTECTION),
+        None => log_index.is_none(),
+    };
+    if !purpose_ok {
         return Err(VerifyCommitError::BadSignature(
-            "the keyless certificate is not for code signing (extended key usage)".to_owned(),
+            "the signing certificate is not issued for code signing or e-mail protection (extended key usage)"
+                .to_owned(),
         ));
     }
     let claims = leaf
@@ -235,13 +242,20 @@ pub(crate) fn verify(
     })
 }
 
-/// Whether the certificate's extended key usage includes code signing.
-fn code_signing(cert: &Certificate) -> bool {
-    const CODE_SIGNING: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.3");
-    matches!(
-        cert.tbs_certificate.get::<x509_cert::ext::pkix::ExtendedKeyUsage>(),
-        Ok(Some((_, eku))) if eku.0.contains(&CODE_SIGNING)
-    )
+const CODE_SIGNING: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.3");
+const EMAIL_PROTECTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.4");
+
+/// The certificate's extended key usages; `None` when it has no such extension.
+fn eku(cert: &Certificate) -> Option<Vec<ObjectIdentifier>> {
+    match cert
+        .tbs_certificate
+        .get::<x509_cert::ext::pkix::ExtendedKeyUsage>()
+    {
+        Ok(Some((_, eku))) => Some(eku.0),
+        // Present but unreadable: no usage can be claimed from it.
+        Err(_) => Some(Vec::new()),
+        Ok(None) => None,
+    }
 }
 
 /// The Rekor entry a keyless signer put in the unsigned attributes, if any: one attribute

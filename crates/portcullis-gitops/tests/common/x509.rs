@@ -73,6 +73,11 @@ impl X509Fixture {
 
     /// Issues `<name>.key` (PKCS#8 PEM) and `<name>.pem` for `email` from the CA.
     pub(crate) fn issue_leaf(&self, name: &str, email: &str) {
+        self.issue_leaf_for(name, email, "emailProtection,codeSigning");
+    }
+
+    /// [`Self::issue_leaf`] with these extended key usages (OpenSSL names).
+    pub(crate) fn issue_leaf_for(&self, name: &str, email: &str, usages: &str) {
         let d = self.dir.path();
         let key = format!("{name}.key");
         let csr = format!("{name}.csr");
@@ -107,7 +112,7 @@ impl X509Fixture {
             d.join(&ext),
             format!(
                 "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n\
-                 extendedKeyUsage=emailProtection,codeSigning\nsubjectAltName=email:{email}\n"
+                 extendedKeyUsage={usages}\nsubjectAltName=email:{email}\n"
             ),
         )
         .unwrap();
