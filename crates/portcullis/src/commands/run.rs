@@ -89,7 +89,11 @@ pub(crate) async fn run(args: &RunArgs) -> anyhow::Result<u8> {
             break;
         }
     }
-    Ok(if failed_any { exit::ERROR } else { exit::OK })
+    Ok(if failed_any || EVENTS_LOST.load(Ordering::SeqCst) {
+        exit::ERROR
+    } else {
+        exit::OK
+    })
 }
 
 /// What every repository write of a cycle shares.
@@ -770,8 +774,18 @@ pub(crate) fn emit(mut event: Value) {
             Value::String(jiff::Timestamp::now().to_string()),
         );
     }
-    println!("{event}");
+    // A closed or full stdout must not panic the loop, and a lost event is never silent:
+    // it is reported on stderr and fails the run.
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = writeln!(out, "{event}").and_then(|()| out.flush()) {
+        EVENTS_LOST.store(true, Ordering::SeqCst);
+        eprintln!("error: an event could not be written to stdout ({e}): {event}");
+    }
 }
+
+/// Set when an event could not be written: the run then exits with an error.
+static EVENTS_LOST: AtomicBool = AtomicBool::new(false);
 
 pub(crate) fn chain(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
