@@ -56,8 +56,10 @@ impl TrustStore {
             return Ok(root.clone());
         }
         let root = match source {
-            TrustedRootSource::File { path } => {
-                TrustRoot::from_file(path).map_err(|e| error_chain(&e))?
+            // The bytes the policy revision hashed, not the file as it is now.
+            TrustedRootSource::File { path, json } => {
+                TrustRoot::from_json(json, &path.display().to_string())
+                    .map_err(|e| error_chain(&e))?
             }
             _ => {
                 let tuf = TufSource::public_good(self.tuf_cache.join("tuf-repo-cdn.sigstore.dev"));

@@ -132,25 +132,39 @@ impl fmt::Display for KeySource {
 }
 
 /// Where a trusted root comes from.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase", tag = "from")]
 #[non_exhaustive]
 pub enum TrustedRootSource {
     /// The Sigstore public-good instance, distributed over TUF.
     PublicGood,
-    /// A `trusted_root.json` file, resolved against the policy's directory (checked to
-    /// exist when the policy loaded; parsed by the verifier).
+    /// A `trusted_root.json` file, resolved against the policy's directory, with the
+    /// content read when the policy loaded: the same bytes the policy revision hashes are
+    /// the ones verified against (parsed by the verifier).
     File {
         /// The file.
         path: PathBuf,
+        /// Its content when the policy loaded.
+        #[serde(skip)]
+        json: Vec<u8>,
     },
+}
+
+impl fmt::Debug for TrustedRootSource {
+    // The content is long and says nothing the path does not: show where it came from.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::PublicGood => f.write_str("PublicGood"),
+            Self::File { path, .. } => write!(f, "File({})", path.display()),
+        }
+    }
 }
 
 impl fmt::Display for TrustedRootSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::PublicGood => f.write_str("Sigstore public good"),
-            Self::File { path } => write!(f, "{}", path.display()),
+            Self::File { path, .. } => write!(f, "{}", path.display()),
         }
     }
 }

@@ -166,8 +166,11 @@ impl Context<'_> {
         match (&root.public_good, &root.path) {
             (Some(_), None) => Some(TrustedRootSource::PublicGood),
             (None, Some(file)) => {
-                let (resolved, _) = self.read_file(file, &path.key("path"), "trusted root")?;
-                Some(TrustedRootSource::File { path: resolved })
+                let (resolved, json) = self.read_file(file, &path.key("path"), "trusted root")?;
+                Some(TrustedRootSource::File {
+                    path: resolved,
+                    json,
+                })
             }
             _ => {
                 self.out.error(
