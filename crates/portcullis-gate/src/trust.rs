@@ -16,6 +16,7 @@ use portcullis_verify::{
 use tokio::sync::Mutex;
 
 /// One authority, ready for the verifier, or why it cannot be used.
+#[derive(Clone)]
 pub(crate) enum Prepared {
     /// Verify with this policy against this root.
     Verify {
@@ -33,6 +34,9 @@ pub(crate) struct TrustStore {
     tuf_cache: PathBuf,
     offline: bool,
     roots: Mutex<HashMap<String, Arc<TrustRoot>>>,
+    /// Authorities already prepared (keys parsed, patterns compiled, root loaded), by the
+    /// authority's address in the policy, which the gate holds unchanged for its life.
+    prepared: Mutex<HashMap<usize, Prepared>>,
 }
 
 impl TrustStore {
@@ -41,12 +45,14 @@ impl TrustStore {
             tuf_cache,
             offline,
             roots: Mutex::new(HashMap::new()),
+            prepared: Mutex::new(HashMap::new()),
         }
     }
 
     /// Drops the loaded roots: the next use loads them again.
     pub(crate) async fn forget(&self) {
         self.roots.lock().await.clear();
+        self.prepared.lock().await.clear();
     }
 
     async fn root(&self, source: &TrustedRootSource) -> Result<Arc<TrustRoot>, String> {
@@ -92,6 +98,20 @@ impl TrustStore {
 
     /// `authority` ready for the verifier.
     pub(crate) async fn prepare(
+        &self,
+        policy: &Policy,
+        authority: &Authority,
+    ) -> Result<Prepared, String> {
+        let key = std::ptr::from_ref(authority) as usize;
+        if let Some(p) = self.prepared.lock().await.get(&key) {
+            return Ok(p.clone());
+        }
+        let prepared = self.prepare_uncached(policy, authority).await?;
+        self.prepared.lock().await.insert(key, prepared.clone());
+        Ok(prepared)
+    }
+
+    async fn prepare_uncached(
         &self,
         policy: &Policy,
         authority: &Authority,
