@@ -24,15 +24,6 @@ use portcullis_gitops::git::{
 };
 use portcullis_gitops::sign::{OpenPgpConfig, OpenPgpKeySource, Signer, SigningConfig};
 
-fn signer(home: &GpgHome) -> Signer {
-    let config = OpenPgpConfig::new(
-        OpenPgpKeySource::HomeDir(home.path().to_path_buf()),
-        &home.fingerprint,
-    )
-    .with_passphrase_file(home.passphrase_file());
-    Signer::from_config(&SigningConfig::OpenPgp(config), None).unwrap()
-}
-
 fn meta() -> CommitMeta {
     CommitMeta::new("build: update app to v2", bot(), bot()).unwrap()
 }
@@ -83,7 +74,7 @@ fn a_concurrent_push_is_kept_and_the_change_rendered_again_on_top() {
     let plan = PublishPlan::to_branch(branch("main")).with_retry(fast());
     let renders = Cell::new(0);
     let outcome = repo
-        .publish(&plan, &meta(), &signer(&home), |worktree| {
+        .publish(&plan, &meta(), &home.signer(), |worktree| {
             renders.set(renders.get() + 1);
             if renders.get() == 1 {
                 // Someone else pushes after our fetch: our first push must be rejected.
@@ -149,7 +140,7 @@ fn publishes_through_git_daemon_over_the_network() {
     let plan = PublishPlan::to_branch(branch("main")).with_retry(fast());
     let first = Cell::new(true);
     let outcome = repo
-        .publish(&plan, &meta(), &signer(&home), |worktree| {
+        .publish(&plan, &meta(), &home.signer(), |worktree| {
             if first.replace(false) {
                 push_other_change(&theirs, "docs/other.md", "theirs\n");
             }
@@ -173,7 +164,7 @@ fn publishes_through_git_daemon_over_the_network() {
 
     // The same change again, over the network: nothing to do.
     let again = repo
-        .publish(&plan, &meta(), &signer(&home), |w| set_tag(w, "v2"))
+        .publish(&plan, &meta(), &home.signer(), |w| set_tag(w, "v2"))
         .unwrap();
     assert_eq!(again, PublishOutcome::Unchanged { head: commit });
 }
@@ -188,7 +179,7 @@ fn a_separate_branch_starts_from_the_base_then_builds_on_itself() {
     let repo = Repository::open(&ours).unwrap();
     let plan = PublishPlan::to_separate_branch(branch("main"), branch("portcullis/app"))
         .with_retry(fast());
-    let s = signer(&home);
+    let s = home.signer();
 
     let first = repo
         .publish(&plan, &meta(), &s, |w| set_tag(w, "v2"))
@@ -240,7 +231,7 @@ fn a_remote_that_keeps_moving_is_given_up_after_bounded_attempts() {
     ));
     let renders = Cell::new(0);
     let err = repo
-        .publish(&plan, &meta(), &signer(&home), |w| {
+        .publish(&plan, &meta(), &home.signer(), |w| {
             renders.set(renders.get() + 1);
             push_other_change(&theirs, "docs/churn.md", &format!("{}\n", renders.get()));
             set_tag(w, "v2")
@@ -268,7 +259,7 @@ fn a_missing_remote_branch_is_an_error() {
     let repo = Repository::open(remote.clone("portcullis")).unwrap();
     let plan = PublishPlan::to_branch(branch("release"));
     let err = repo
-        .publish(&plan, &meta(), &signer(&home), |w| set_tag(w, "v2"))
+        .publish(&plan, &meta(), &home.signer(), |w| set_tag(w, "v2"))
         .unwrap_err();
     assert!(
         matches!(err, GitError::RemoteBranchNotFound { .. }),
@@ -295,7 +286,7 @@ fn a_remote_url_with_a_token_is_refused_without_printing_it() {
         .publish(
             &PublishPlan::to_branch(branch("main")),
             &meta(),
-            &signer(&home),
+            &home.signer(),
             |w| set_tag(w, "v2"),
         )
         .unwrap_err();
@@ -372,7 +363,7 @@ fn an_https_token_goes_to_the_server_through_askpass_and_nowhere_else() {
         .publish(
             &PublishPlan::to_branch(branch("main")),
             &meta(),
-            &signer(&home),
+            &home.signer(),
             |w| set_tag(w, "v2"),
         )
         .unwrap_err();
@@ -482,7 +473,7 @@ fn crash_at(point: &str) {
     let repo = Repository::open(&ours).unwrap();
     let plan = PublishPlan::to_branch(branch("main"));
     let outcome = repo
-        .publish(&plan, &meta(), &signer(&home), |w| set_tag(w, "v2"))
+        .publish(&plan, &meta(), &home.signer(), |w| set_tag(w, "v2"))
         .unwrap();
     let PublishOutcome::Pushed { commit, .. } = outcome else {
         panic!("{outcome:?}")
@@ -504,7 +495,7 @@ fn crash_at(point: &str) {
 
     // And again: nothing.
     let again = repo
-        .publish(&plan, &meta(), &signer(&home), |w| set_tag(w, "v2"))
+        .publish(&plan, &meta(), &home.signer(), |w| set_tag(w, "v2"))
         .unwrap();
     assert_eq!(again, PublishOutcome::Unchanged { head: commit });
 }

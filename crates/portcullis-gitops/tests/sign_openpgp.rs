@@ -53,12 +53,7 @@ fn a_commit_signed_from_a_gnupg_home_passes_git_verify_commit() {
     let home = GpgHome::with_key();
     let remote = Remote::new();
     let clone = remote.clone("portcullis");
-    let config = OpenPgpConfig::new(
-        OpenPgpKeySource::HomeDir(home.path().to_path_buf()),
-        &home.fingerprint,
-    )
-    .with_passphrase_file(home.passphrase_file());
-    let signer = Signer::from_config(&SigningConfig::OpenPgp(config), None).unwrap();
+    let signer = home.signer();
     assert_eq!(signer.format(), Some(SignatureFormat::OpenPgp));
     let commit = commit_one(&clone, &signer);
 
@@ -112,12 +107,7 @@ fn a_rewritten_commit_fails_verification() {
     let home = GpgHome::with_key();
     let remote = Remote::new();
     let clone = remote.clone("portcullis");
-    let config = OpenPgpConfig::new(
-        OpenPgpKeySource::HomeDir(home.path().to_path_buf()),
-        &home.fingerprint,
-    )
-    .with_passphrase_file(home.passphrase_file());
-    let signer = Signer::from_config(&SigningConfig::OpenPgp(config), None).unwrap();
+    let signer = home.signer();
     let commit = commit_one(&clone, &signer);
 
     let raw = git(&clone, &["cat-file", "commit", &commit]);

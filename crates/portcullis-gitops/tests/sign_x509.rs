@@ -16,7 +16,7 @@ use portcullis_gitops::git::{BranchName, CommitMeta, CommitOutcome, FileChange, 
 use portcullis_gitops::sign::{
     SignError, SignatureFormat, Signer, SigningConfig, X509Config, X509Error,
 };
-use portcullis_testsign::{CertificateAuthority, LeafSpec, TransparencyLog};
+use portcullis_testsign::CertificateAuthority;
 
 fn signer(fx: &X509Fixture, leaf: &str) -> Result<Signer, SignError> {
     let config = X509Config::new(fx.path(&format!("{leaf}.pem")), fx.path("leaf.key"));
@@ -166,56 +166,11 @@ fn a_certificate_for_another_key_is_refused() {
     );
 }
 
-/// A leaf from the Fulcio-like test CA (empty subject, code-signing EKU, email SAN), with
-/// `spec` adjusted by `adjust`, written as `<name>.pem` for the fixture's `leaf.key`.
-///
-/// Only for refusals: libksba (under gpgsm) cannot parse these certificates ("TLV length too
-/// large"), so a commit signed with one cannot be verified by `git verify-commit`.
-fn fulcio_like_leaf(
-    fx: &X509Fixture,
-    ca: &CertificateAuthority,
-    name: &str,
-    adjust: impl FnOnce(&mut LeafSpec),
-) {
-    let d = fx.dir.path();
-    openssl(
-        d,
-        &[
-            "pkey",
-            "-in",
-            "leaf.key",
-            "-pubout",
-            "-outform",
-            "DER",
-            "-out",
-            "leaf.spki",
-        ],
-    );
-    let spki = std::fs::read(d.join("leaf.spki")).unwrap();
-    let mut spec = LeafSpec::email(common::BOT_EMAIL, "https://issuer.example.test").without_sct();
-    adjust(&mut spec);
-    let ct = TransparencyLog::new("ct.example.test").unwrap();
-    let der = ca.issue(&spki, &spec, &ct).unwrap();
-    std::fs::write(d.join(format!("{name}.der")), der).unwrap();
-    openssl(
-        d,
-        &[
-            "x509",
-            "-inform",
-            "DER",
-            "-in",
-            &format!("{name}.der"),
-            "-out",
-            &format!("{name}.pem"),
-        ],
-    );
-}
-
 #[test]
 fn an_expired_certificate_is_refused() {
     let fx = X509Fixture::new();
     let ca = CertificateAuthority::new("Portcullis Fulcio-like CA").unwrap();
-    fulcio_like_leaf(&fx, &ca, "expired", |spec| {
+    fx.fulcio_like_leaf(&ca, "expired", |spec| {
         spec.not_before -= Duration::from_secs(3 * 86_400);
         spec.not_after -= Duration::from_secs(2 * 86_400);
     });

@@ -10,17 +10,16 @@ use std::time::{Duration, Instant};
 
 use common::gpg::GpgHome;
 use common::repo::Remote;
-use common::x509::{X509Fixture, openssl};
+use common::x509::X509Fixture;
 use common::{bot, git};
 use portcullis_gitops::git::{BranchName, CommitMeta, CommitOutcome, FileChange, Repository};
 use portcullis_gitops::sign::{
-    OpenPgpConfig, OpenPgpKeySource, SignError, SignatureFormat, Signer, SigningConfig, X509Config,
-    X509Error,
+    SignError, SignatureFormat, Signer, SigningConfig, X509Config, X509Error,
 };
 use portcullis_gitops::verify_commit::{
     CommitSigner, VerifyCommitError, VerifyOptions, verify_commit, verify_object,
 };
-use portcullis_testsign::{CertificateAuthority, LeafSpec, TransparencyLog};
+use portcullis_testsign::CertificateAuthority;
 
 const MESSAGE: &str = "build: update app to v2\n\n\
     Portcullis-Change: app ghcr.io/acme/app v1 -> v2@sha256:0123abcd\n\
@@ -127,44 +126,11 @@ fn a_certificate_that_expired_after_signing_still_verifies_at_the_signing_time()
     let fx = X509Fixture::new();
     let ca = CertificateAuthority::new("Portcullis Keyless-like CA").unwrap();
     let d = fx.dir.path();
-    openssl(
-        d,
-        &[
-            "pkey",
-            "-in",
-            "leaf.key",
-            "-pubout",
-            "-outform",
-            "DER",
-            "-out",
-            "leaf.spki",
-        ],
-    );
-    let spki = std::fs::read(d.join("leaf.spki")).unwrap();
-    let mut spec = LeafSpec::email(common::BOT_EMAIL, "https://issuer.example.test").without_sct();
     // Valid from a minute ago until 4 seconds from now.
-    spec.not_after -= Duration::from_secs(596);
     let started = Instant::now();
-    let der = ca
-        .issue(
-            &spki,
-            &spec,
-            &TransparencyLog::new("ct.example.test").unwrap(),
-        )
-        .unwrap();
-    std::fs::write(d.join("short.der"), der).unwrap();
-    openssl(
-        d,
-        &[
-            "x509",
-            "-inform",
-            "DER",
-            "-in",
-            "short.der",
-            "-out",
-            "short.pem",
-        ],
-    );
+    fx.fulcio_like_leaf(&ca, "short", |spec| {
+        spec.not_after -= Duration::from_secs(596);
+    });
     std::fs::write(d.join("keyless-ca.pem"), ca.certificate_pem()).unwrap();
     let config = X509Config::new(fx.path("short.pem"), fx.path("leaf.key"));
     let signer = Signer::from_config(&SigningConfig::X509(config.clone()), None).unwrap();
@@ -216,12 +182,7 @@ fn an_openpgp_signed_commit_verifies_with_its_home_and_honours_the_allowlist() {
     let home = GpgHome::with_key();
     let remote = Remote::new();
     let clone = remote.clone("portcullis");
-    let config = OpenPgpConfig::new(
-        OpenPgpKeySource::HomeDir(home.path().to_path_buf()),
-        &home.fingerprint,
-    )
-    .with_passphrase_file(home.passphrase_file());
-    let signer = Signer::from_config(&SigningConfig::OpenPgp(config), None).unwrap();
+    let signer = home.signer();
     let commit = commit_one(&clone, &signer);
 
     let options = VerifyOptions::new().with_gnupg_home(home.path());

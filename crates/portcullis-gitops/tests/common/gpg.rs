@@ -3,6 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+use portcullis_gitops::sign::{OpenPgpConfig, OpenPgpKeySource, Signer, SigningConfig};
+
 use super::{BOT_EMAIL, run};
 
 pub(crate) const PASSPHRASE: &str = "correct horse battery staple";
@@ -89,6 +91,16 @@ impl GpgHome {
         let path = self.path().join("passphrase.txt");
         std::fs::write(&path, format!("{PASSPHRASE}\n")).unwrap();
         path
+    }
+
+    /// The crate's OpenPGP signer for this home's key, with its passphrase file.
+    pub(crate) fn signer(&self) -> Signer {
+        let config = OpenPgpConfig::new(
+            OpenPgpKeySource::HomeDir(self.path().to_path_buf()),
+            &self.fingerprint,
+        )
+        .with_passphrase_file(self.passphrase_file());
+        Signer::from_config(&SigningConfig::OpenPgp(config), None).unwrap()
     }
 }
 

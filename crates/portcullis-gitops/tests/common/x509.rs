@@ -5,6 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
+use portcullis_testsign::{CertificateAuthority, LeafSpec, TransparencyLog};
+
 use super::{BOT_EMAIL, run};
 
 pub(crate) struct X509Fixture {
@@ -145,6 +147,51 @@ impl X509Fixture {
     /// The GnuPG home where gpgsm trusts the CA.
     pub(crate) fn gpgsm_home(&self) -> PathBuf {
         self.dir.path().join("gnupg")
+    }
+
+    /// A leaf from the Fulcio-like test CA (empty subject, code-signing EKU, email SAN), with
+    /// `spec` adjusted by `adjust`, written as `<name>.pem` for the fixture's `leaf.key`.
+    ///
+    /// Only for refusals: libksba (under gpgsm) cannot parse these certificates ("TLV length too
+    /// large"), so a commit signed with one cannot be verified by `git verify-commit`.
+    pub(crate) fn fulcio_like_leaf(
+        &self,
+        ca: &CertificateAuthority,
+        name: &str,
+        adjust: impl FnOnce(&mut LeafSpec),
+    ) {
+        let d = self.dir.path();
+        openssl(
+            d,
+            &[
+                "pkey",
+                "-in",
+                "leaf.key",
+                "-pubout",
+                "-outform",
+                "DER",
+                "-out",
+                "leaf.spki",
+            ],
+        );
+        let spki = std::fs::read(d.join("leaf.spki")).unwrap();
+        let mut spec = LeafSpec::email(BOT_EMAIL, "https://issuer.example.test").without_sct();
+        adjust(&mut spec);
+        let ct = TransparencyLog::new("ct.example.test").unwrap();
+        let der = ca.issue(&spki, &spec, &ct).unwrap();
+        std::fs::write(d.join(format!("{name}.der")), der).unwrap();
+        openssl(
+            d,
+            &[
+                "x509",
+                "-inform",
+                "DER",
+                "-in",
+                &format!("{name}.der"),
+                "-out",
+                &format!("{name}.pem"),
+            ],
+        );
     }
 }
 
