@@ -14,6 +14,13 @@ if [ ! -d "$PORTCULLIS_TESTDATA" ]; then
   exit 1
 fi
 
+# CI builds once from a clean checkout: incremental caches would only take disk there.
+if [ -n "${CI:-}" ]; then
+  export CARGO_INCREMENTAL=0
+fi
+# Say how much room the build has, so a full disk is recognised as such.
+df -h . | awk 'NR==2 {print "test.sh: " $4 " free on the build disk"}'
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
