@@ -7,6 +7,7 @@ mod cli;
 mod commands;
 mod config;
 mod exit;
+mod output;
 mod tags_file;
 
 use std::process::ExitCode;

@@ -188,3 +188,36 @@ fn help_explains_both_subcommands() {
         stdout(&o)
     );
 }
+
+/// A reader that closed its end early (`portcullis policy explain … | head -0`) must not
+/// make the binary panic: the read end is closed before the process starts, so every write
+/// it makes meets a broken pipe.
+#[test]
+fn a_closed_stdout_is_not_a_panic() {
+    for output in ["text", "json"] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let o = Command::new(env!("CARGO_BIN_EXE_portcullis"))
+            .args([
+                "policy",
+                "explain",
+                "ghcr.io/acme/app:1.4.0",
+                "--policy",
+                &example("production.yaml"),
+                "--output",
+                output,
+            ])
+            .env_remove("PORTCULLIS_POLICY")
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "--output {output}: {}",
+            stderr(&o)
+        );
+    }
+}

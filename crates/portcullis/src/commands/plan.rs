@@ -14,6 +14,7 @@ use crate::cli::{GateArgs, OutputFormat, PlanArgs};
 use crate::config::Application;
 use crate::config::Config;
 use crate::exit;
+use crate::output::{self, outln};
 
 /// One row of the plan.
 #[derive(Debug, Serialize)]
@@ -35,10 +36,10 @@ pub(crate) async fn run(args: &PlanArgs) -> anyhow::Result<u8> {
     let (gate, _) = gate(&config, &args.gate).await?;
     let watched = deployed(&config, args.workdir.as_deref()).await?;
     let rows = evaluate(watched, &gate).await?;
-    match args.output {
-        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&rows)?),
-        OutputFormat::Text => print_table(&rows),
-    }
+    output::emit(&match args.output {
+        OutputFormat::Json => output::json(&rows)?,
+        OutputFormat::Text => table(&rows),
+    })?;
     Ok(if rows.iter().any(|r| r.decision == "failed") {
         exit::ERROR
     } else {
@@ -166,7 +167,8 @@ fn row(w: &portcullis_gate::WatchedImage, decision: &Decision) -> Row {
     }
 }
 
-fn print_table(rows: &[Row]) {
+fn table(rows: &[Row]) -> String {
+    let mut out = String::new();
     let header = [
         "APPLICATION",
         "IMAGE",
@@ -205,12 +207,13 @@ fn print_table(rows: &[Row]) {
             .trim_end()
             .to_owned()
     };
-    println!("{}", line(&header.map(str::to_owned)));
+    outln!(out, "{}", line(&header.map(str::to_owned)));
     for (row, r) in cells.iter().zip(rows) {
-        println!("{}", line(row));
-        println!("    {}", r.detail);
+        outln!(out, "{}", line(row));
+        outln!(out, "    {}", r.detail);
         for note in &r.notes {
-            println!("    note ({}): {}", note.code, note.message);
+            outln!(out, "    note ({}): {}", note.code, note.message);
         }
     }
+    out
 }

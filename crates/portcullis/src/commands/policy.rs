@@ -11,6 +11,7 @@ use portcullis_policy::{Policy, PolicyError};
 
 use crate::cli::OutputFormat;
 use crate::exit;
+use crate::output::{self, outln};
 
 /// The `policy` subcommands.
 #[derive(Debug, Subcommand)]
@@ -80,7 +81,9 @@ fn check(args: &CheckArgs) -> anyhow::Result<u8> {
                 eprintln!("warning: {warning}");
             }
             let rules = loaded.policy.rules().len();
-            println!(
+            let mut out = String::new();
+            outln!(
+                out,
                 "{}: valid, {rules} rule{}, {} warning{}, revision {}",
                 args.file.display(),
                 if rules == 1 { "" } else { "s" },
@@ -88,6 +91,7 @@ fn check(args: &CheckArgs) -> anyhow::Result<u8> {
                 if loaded.warnings.len() == 1 { "" } else { "s" },
                 loaded.policy.hash()
             );
+            output::emit(&out)?;
             Ok(exit::OK)
         }
         Err(err @ PolicyError::Invalid { .. }) => {
@@ -108,10 +112,10 @@ fn explain(args: &ExplainArgs) -> anyhow::Result<u8> {
         .with_context(|| format!("cannot use '{}' as an image", args.image))?;
     let loaded = load(&args.policy)?;
     let explanation = loaded.policy.explain(&image);
-    match args.output {
-        OutputFormat::Text => print!("{}", explanation.to_text()),
-        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&explanation)?),
-    }
+    output::emit(&match args.output {
+        OutputFormat::Text => explanation.to_text(),
+        OutputFormat::Json => output::json(&explanation)?,
+    })?;
     Ok(if explanation.rules.is_empty() {
         exit::NO_MATCH
     } else {

@@ -8,6 +8,7 @@ use portcullis_registry::RegistryClient;
 use serde::Serialize;
 
 use crate::cli::{OutputFormat, TestArgs};
+use crate::output::{self, outln};
 use crate::{exit, tags_file};
 
 /// The chosen tag, with what the registry says about it.
@@ -123,10 +124,10 @@ pub(crate) async fn run(args: TestArgs) -> anyhow::Result<u8> {
         source,
         client.as_ref(),
     );
-    match args.output {
-        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-        OutputFormat::Text => print_text(&report),
-    }
+    output::emit(&match args.output {
+        OutputFormat::Json => output::json(&report)?,
+        OutputFormat::Text => text(&report),
+    })?;
     Ok(if report.selected.is_some() {
         exit::OK
     } else {
@@ -166,29 +167,34 @@ fn build_report(
     }
 }
 
-fn print_text(r: &Report) {
-    println!("image      {}", r.image);
+fn text(r: &Report) -> String {
+    let mut out = String::new();
+    outln!(out, "image      {}", r.image);
     match &r.constraint {
-        Some(c) => println!("strategy   {} (constraint {c})", r.strategy),
-        None => println!("strategy   {}", r.strategy),
+        Some(c) => outln!(out, "strategy   {} (constraint {c})", r.strategy),
+        None => outln!(out, "strategy   {}", r.strategy),
     }
     if let Some(c) = &r.current {
-        println!("current    {c}");
+        outln!(out, "current    {c}");
     }
-    println!("platforms  {}", r.platforms);
+    outln!(out, "platforms  {}", r.platforms);
     let from = if r.source == "registry" {
         "listed by the registry"
     } else {
         "read from the tags file"
     };
-    println!("tags       {} {from}", r.considered);
-    println!("why        {}", r.explanation.replace('\n', "\n         "));
+    outln!(out, "tags       {} {from}", r.considered);
+    outln!(
+        out,
+        "why        {}",
+        r.explanation.replace('\n', "\n         ")
+    );
     for w in r
         .warnings
         .iter()
         .filter(|w| !r.explanation.contains(w.as_str()))
     {
-        println!("warning    {w}");
+        outln!(out, "warning    {w}");
     }
     match &r.selected {
         Some(s) => {
@@ -196,17 +202,18 @@ fn print_text(r: &Report) {
                 || "(digest not resolved: offline)".to_owned(),
                 ToString::to_string,
             );
-            println!("selected   {}  {digest}", s.tag);
+            outln!(out, "selected   {}  {digest}", s.tag);
             if let (Some(pd), Some(p)) = (&s.platform_digest, &s.platform) {
-                println!("           {p} manifest {pd}");
+                outln!(out, "           {p} manifest {pd}");
             }
             if let Some(c) = s.created {
-                println!("created    {c}");
+                outln!(out, "created    {c}");
             }
         }
-        None => println!("selected   none: no tag qualifies"),
+        None => outln!(out, "selected   none: no tag qualifies"),
     }
     if let Some(n) = r.registry_requests {
-        println!("requests   {n} to the registry");
+        outln!(out, "requests   {n} to the registry");
     }
+    out
 }

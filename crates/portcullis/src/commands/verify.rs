@@ -19,6 +19,7 @@ use serde::Serialize;
 use super::{authority, registry};
 use crate::cli::{OutputFormat, VerifyArgs};
 use crate::exit;
+use crate::output::{self, outln};
 
 /// The refusal code for an image without any signature.
 const SIGNATURE_MISSING: &str = "signature_missing";
@@ -230,10 +231,10 @@ pub(crate) async fn run(args: &VerifyArgs) -> anyhow::Result<u8> {
         report.code = Some(missing);
     }
     report.verified = report.signatures.iter().any(|o| o.verified);
-    match args.output {
-        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-        OutputFormat::Text => print_text(&report),
-    }
+    output::emit(&match args.output {
+        OutputFormat::Json => output::json(&report)?,
+        OutputFormat::Text => text(&report),
+    })?;
     let what = if report.attestation.is_some() {
         "attestation"
     } else {
@@ -260,25 +261,28 @@ pub(crate) async fn run(args: &VerifyArgs) -> anyhow::Result<u8> {
     })
 }
 
-fn print_text(r: &Report) {
-    println!("image      {}@{}", r.image, r.digest);
+fn text(r: &Report) -> String {
+    let mut out = String::new();
+    outln!(out, "image      {}@{}", r.image, r.digest);
     match &r.attestation {
-        Some(t) => println!(
+        Some(t) => outln!(
+            out,
             "attestations {} (referrers; predicate type {t})",
             r.signatures.len()
         ),
-        None => println!(
+        None => outln!(
+            out,
             "signatures {} (tag {} and referrers)",
             r.signatures.len(),
             r.signature_tag
         ),
     }
     for w in &r.insecure {
-        println!("warning    --{w} given: checks were waived");
+        outln!(out, "warning    --{w} given: checks were waived");
     }
     if let Some(code) = r.code {
-        println!("result     rejected ({code}): nothing found");
-        return;
+        outln!(out, "result     rejected ({code}): nothing found");
+        return out;
     }
     for (i, o) in r.signatures.iter().enumerate() {
         let n = i + 1;
@@ -292,32 +296,34 @@ fn print_text(r: &Report) {
                 ),
                 _ => "unknown".to_owned(),
             };
-            println!("#{n} verified  {signer}");
+            outln!(out, "#{n} verified  {signer}");
             match o.log_index {
-                Some(index) => println!("           log index {index}"),
-                None => println!("           not in a transparency log"),
+                Some(index) => outln!(out, "           log index {index}"),
+                None => outln!(out, "           not in a transparency log"),
             }
             if let Some(t) = o.integrated_time {
-                println!("           integrated time {t}");
+                outln!(out, "           integrated time {t}");
             }
             if let Some(t) = &o.predicate_type {
-                println!("           predicate type {t}");
+                outln!(out, "           predicate type {t}");
             }
         } else {
-            println!(
+            outln!(
+                out,
                 "#{n} refused   ({}) {}",
                 o.code.unwrap_or("unknown"),
                 o.message.as_deref().unwrap_or("")
             );
         }
         match &o.referrer {
-            Some(referrer) => println!("           bundle {} (referrer {referrer})", o.layer),
-            None => println!("           layer {}", o.layer),
+            Some(referrer) => outln!(out, "           bundle {} (referrer {referrer})", o.layer),
+            None => outln!(out, "           layer {}", o.layer),
         }
     }
     if r.verified {
-        println!("result     verified");
+        outln!(out, "result     verified");
     } else {
-        println!("result     rejected: nothing satisfies the policy");
+        outln!(out, "result     rejected: nothing satisfies the policy");
     }
+    out
 }

@@ -7,6 +7,7 @@ use portcullis_verify::{Artifact, verify_bundle};
 use super::authority;
 use crate::cli::VerifyBundleArgs;
 use crate::exit;
+use crate::output::{self, outln};
 
 pub(crate) async fn run(args: &VerifyBundleArgs) -> anyhow::Result<u8> {
     // Flags first: a missing flag is the cheapest mistake to report.
@@ -18,18 +19,20 @@ pub(crate) async fn run(args: &VerifyBundleArgs) -> anyhow::Result<u8> {
     let trust = authority::trust_root(&args.authority).await?;
     match verify_bundle(&bundle, &artifact, &policy, &trust) {
         Ok(v) => {
-            println!("verified: {}", v.artifact());
+            let mut out = String::new();
+            outln!(out, "verified: {}", v.artifact());
             match (v.identity(), v.issuer()) {
-                (Some(id), Some(issuer)) => println!("signer:   {id} (issuer {issuer})"),
-                (Some(id), None) => println!("signer:   {id}"),
-                _ => println!("signer:   {:?}", v.signer()),
+                (Some(id), Some(issuer)) => outln!(out, "signer:   {id} (issuer {issuer})"),
+                (Some(id), None) => outln!(out, "signer:   {id}"),
+                _ => outln!(out, "signer:   {:?}", v.signer()),
             }
             if let Some(i) = v.log_index() {
-                println!("log index: {i}");
+                outln!(out, "log index: {i}");
             }
             if let Some(t) = v.integrated_time() {
-                println!("integrated time: {t}");
+                outln!(out, "integrated time: {t}");
             }
+            output::emit(&out)?;
             Ok(exit::OK)
         }
         Err(refusal) => {

@@ -12,6 +12,7 @@ use portcullis_verify::{Identity, Matcher};
 
 use crate::cli::{OutputFormat, VerifyCommitArgs};
 use crate::exit;
+use crate::output::{self, outln};
 
 pub(crate) async fn run(args: &VerifyCommitArgs) -> anyhow::Result<u8> {
     let mut options = VerifyOptions::new();
@@ -36,12 +37,10 @@ pub(crate) async fn run(args: &VerifyCommitArgs) -> anyhow::Result<u8> {
     let result = tokio::task::spawn_blocking(move || verify_commit(&repo, &rev, &options)).await?;
     match result {
         Ok(verified) => {
-            match args.output {
-                OutputFormat::Text => print_text(&verified),
-                OutputFormat::Json => {
-                    println!("{}", serde_json::to_string_pretty(&json(&verified))?)
-                }
-            }
+            output::emit(&match args.output {
+                OutputFormat::Text => text(&verified),
+                OutputFormat::Json => output::json(&json(&verified))?,
+            })?;
             Ok(exit::OK)
         }
         Err(err) if err.is_rejection() => {
@@ -61,35 +60,40 @@ fn time(t: Option<SystemTime>) -> Option<String> {
         .map(|t| t.to_string())
 }
 
-fn print_text(v: &VerifiedCommit) {
-    println!("verified: {}", v.commit);
-    println!("format:   {}", v.format.git_format());
-    println!("signer:   {}", v.signer);
+fn text(v: &VerifiedCommit) -> String {
+    let mut out = String::new();
+    outln!(out, "verified: {}", v.commit);
+    outln!(out, "format:   {}", v.format.git_format());
+    outln!(out, "signer:   {}", v.signer);
     if let CommitSigner::X509 { issuer, .. } = &v.signer {
-        println!("issuer:   {issuer}");
+        outln!(out, "issuer:   {issuer}");
     }
     if let Some(t) = time(v.signing_time) {
-        println!("signed:   {t}");
+        outln!(out, "signed:   {t}");
     }
     if let Some(index) = v.rekor_log_index {
-        println!("rekor:    log index {index}");
+        outln!(out, "rekor:    log index {index}");
     }
     if let Some(p) = &v.policy {
-        println!("policy:   {p}");
+        outln!(out, "policy:   {p}");
     }
     if v.changes.is_empty() {
-        println!("changes:  none recorded (no Portcullis-Change trailer)");
+        outln!(
+            out,
+            "changes:  none recorded (no Portcullis-Change trailer)"
+        );
     } else {
-        println!("changes:");
+        outln!(out, "changes:");
         for c in &v.changes {
             let alias = c
                 .alias
                 .as_deref()
                 .map(|a| format!("{a}: "))
                 .unwrap_or_default();
-            println!("  {alias}{} {} -> {}", c.image, c.old, c.new);
+            outln!(out, "  {alias}{} {} -> {}", c.image, c.old, c.new);
         }
     }
+    out
 }
 
 fn json(v: &VerifiedCommit) -> serde_json::Value {
