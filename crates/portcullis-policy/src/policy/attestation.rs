@@ -7,24 +7,12 @@ use serde::Serialize;
 use super::authority::Authority;
 use super::condition::Condition;
 
-/// Cosign's `--type` short names and the predicate types they stand for.
-pub const PREDICATE_SHORT_NAMES: &[(&str, &str)] = &[
-    ("slsaprovenance", "https://slsa.dev/provenance/v0.2"),
-    ("slsaprovenance02", "https://slsa.dev/provenance/v0.2"),
-    ("slsaprovenance1", "https://slsa.dev/provenance/v1"),
-    ("link", "https://in-toto.io/Link/v1"),
-    ("spdx", "https://spdx.dev/Document"),
-    ("spdxjson", "https://spdx.dev/Document"),
-    ("cyclonedx", "https://cyclonedx.org/bom"),
-    ("vuln", "https://cosign.sigstore.dev/attestation/vuln/v1"),
-    ("openvex", "https://openvex.dev/ns"),
-    ("custom", "https://cosign.sigstore.dev/attestation/v1"),
-];
+pub use portcullis_image::PREDICATE_SHORT_NAMES;
 
 /// The URI a predicate type stands for: a short name's URI, or the input when it is a URI
 /// (`scheme://...`). `None` otherwise.
 pub fn predicate_type_uri(written: &str) -> Option<&str> {
-    if let Some((_, uri)) = PREDICATE_SHORT_NAMES.iter().find(|(n, _)| *n == written) {
+    if let Some(uri) = portcullis_image::predicate_short_name(written) {
         return Some(uri);
     }
     let (scheme, rest) = written.split_once("://")?;
