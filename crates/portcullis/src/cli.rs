@@ -75,7 +75,7 @@ pub(crate) enum Command {
     /// Git repository and branch, writes every verified update (pinned to the verified
     /// digest) in one signed commit and pushes it, fetching and re-applying the change when
     /// someone else pushed first (never forcing). Every decision and commit is printed as a
-    /// JSON line (an event) on stdout. Ctrl-C finishes the current commit and exits.
+    /// JSON line (an event) on stdout. Ctrl-C or SIGTERM finishes the current commit and exits.
     /// Exit status (with --once): 0 every image decided and every commit pushed, 1 otherwise.
     #[command(after_help = RUN_EXAMPLES)]
     Run(RunArgs),

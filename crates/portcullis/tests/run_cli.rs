@@ -227,6 +227,23 @@ impl World {
         (out, events)
     }
 
+    /// `portcullis run` as a long-running loop (no `--once`), its events on a pipe.
+    fn spawn_loop(&self) -> std::process::Child {
+        Command::new(env!("CARGO_BIN_EXE_portcullis"))
+            .args(["run", "--interval", "1h", "--config"])
+            .arg(self.dir.path().join("portcullis.yaml"))
+            .arg("--policy")
+            .arg(self.dir.path().join("policy.yaml"))
+            .arg("--workdir")
+            .arg(self.dir.path().join("work"))
+            .arg("--tuf-cache")
+            .arg(self.dir.path().join("tuf"))
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
     /// The remote's main branch, checked out fresh.
     fn checkout(&self) -> PathBuf {
         let dir = self.dir.path().join(format!("check-{}", rand_suffix()));
@@ -458,4 +475,85 @@ fn unsigned_commits_are_a_configuration_error() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("commits must be signed"));
+}
+
+/// Kubernetes stops a pod with SIGTERM, a person with Ctrl-C (SIGINT): either way the loop
+/// finishes what it is doing, does not start another cycle, and exits 0 with every event of
+/// the finished cycle written.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stop_signal_ends_the_loop_after_the_cycle_under_way() {
+    use std::io::{BufRead, BufReader, Read};
+
+    let w = World::new().await;
+    let host = w.reg.host();
+    w.image("acme/web", "1.0.0", true).await;
+    let web = w.image("acme/web", "1.1.0", true).await;
+    w.seed(&[(
+        "apps/web/kustomization.yaml",
+        format!("images:\n- name: {host}/acme/web\n  newTag: 1.0.0\n"),
+    )]);
+    let remote = w.remote.display().to_string();
+    w.write_config(&format!(
+        "  - name: web\n    repository: {remote}\n    path: apps/web\n    writeBack: {{target: kustomization}}\n    images: [{{image: \"{host}/acme/web\"}}]\n"
+    ));
+
+    // The first run commits; the second finds nothing to do. Each is stopped once its
+    // cycle has spoken, with a different signal.
+    for (signal, wait_for) in [("-TERM", "commit"), ("-INT", "decision")] {
+        let mut child = w.spawn_loop();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut events: Vec<Value> = Vec::new();
+        for line in lines.by_ref() {
+            let event: Value = serde_json::from_str(&line.unwrap()).unwrap();
+            let seen = event["kind"] == wait_for;
+            events.push(event);
+            if seen {
+                break;
+            }
+        }
+        assert!(
+            events.iter().any(|e| e["kind"] == wait_for),
+            "{signal}: the loop ended before a {wait_for} event: {events:?}"
+        );
+        let kill = Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(kill.success());
+        // The loop sleeps for an hour between cycles: only the signal can end it now.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{signal}: still running 60 s after the signal"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        };
+        events.extend(lines.map(|l| serde_json::from_str::<Value>(&l.unwrap()).unwrap()));
+        let mut stderr = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
+        assert_eq!(status.code(), Some(0), "{signal}: {stderr}");
+        assert!(
+            stderr.contains("finishing the current commit, then stopping"),
+            "{signal}: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert_eq!(
+            decisions(&events).len(),
+            1,
+            "{signal}: one cycle, one decision: {events:?}"
+        );
+    }
+    let check = w.checkout();
+    assert_eq!(git(&check, &["log", "--format=%H"]).lines().count(), 2);
+    let k = std::fs::read_to_string(check.join("apps/web/kustomization.yaml")).unwrap();
+    assert!(k.contains(&web), "{k}");
 }

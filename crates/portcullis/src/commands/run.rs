@@ -54,8 +54,8 @@ pub(crate) async fn run(args: &RunArgs) -> anyhow::Result<u8> {
     {
         let stop = stop.clone();
         tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!("interrupted: finishing the current commit, then stopping");
+            if let Some(signal) = stop_signal().await {
+                eprintln!("{signal}: finishing the current commit, then stopping");
                 stop.store(true, Ordering::SeqCst);
             }
         });
@@ -94,6 +94,22 @@ pub(crate) async fn run(args: &RunArgs) -> anyhow::Result<u8> {
     } else {
         exit::OK
     })
+}
+
+/// Waits for Ctrl-C (SIGINT) or, on Unix, SIGTERM, which Kubernetes sends a pod it stops;
+/// either ends the loop after the commit under way. `None` when no handler could be set up.
+async fn stop_signal() -> Option<&'static str> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut terminate) = signal(SignalKind::terminate()) {
+            return tokio::select! {
+                r = tokio::signal::ctrl_c() => r.ok().map(|()| "interrupted"),
+                _ = terminate.recv() => Some("terminated"),
+            };
+        }
+    }
+    tokio::signal::ctrl_c().await.ok().map(|()| "interrupted")
 }
 
 /// What every repository write of a cycle shares.
