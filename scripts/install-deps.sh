@@ -7,9 +7,11 @@
 #   libgpgme-dev, gnupg, gpgsm  OpenPGP and X.509 commit signing (later issues)
 #   rsyslog          a real syslog receiver for the event sinks (later issues)
 #   openssl          makes throwaway keys in the verifier tests
+#   openssh-server, openssh-client  a real sshd on loopback for the Git-over-SSH tests
 set -euo pipefail
 
-packages=(docker-registry skopeo apache2-utils libgpgme-dev gnupg gpgsm rsyslog openssl)
+packages=(docker-registry skopeo apache2-utils libgpgme-dev gnupg gpgsm rsyslog openssl
+  openssh-server openssh-client)
 
 missing=()
 for p in "${packages[@]}"; do
