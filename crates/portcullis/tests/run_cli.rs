@@ -3,6 +3,8 @@
 //! disk, a GnuPG home with a fresh OpenPGP key, and `git verify-commit` to check the result.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails by panicking
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -181,7 +183,19 @@ impl World {
         git(&work, &["push", "--quiet", "origin", "HEAD:main"]);
     }
 
+    /// The configuration with the bot's OpenPGP key signing.
     fn write_config(&self, apps: &str) {
+        self.write_config_signed(
+            apps,
+            &format!(
+                "{{format: openpgp, gnupgHome: gnupg, key: {}, passphraseFile: passphrase}}",
+                self.fingerprint
+            ),
+        );
+    }
+
+    /// The policy, registries and `portcullis.yaml` with `git.signing` set to `signing`.
+    fn write_config_signed(&self, apps: &str, signing: &str) {
         let host = self.reg.host();
         std::fs::write(
             self.dir.path().join("policy.yaml"),
@@ -201,8 +215,7 @@ impl World {
         std::fs::write(
             self.dir.path().join("portcullis.yaml"),
             format!(
-                "apiVersion: portcullis.dev/v1alpha1\nkind: Config\nregistriesConf: registries.conf\ngit:\n  author: {{name: Portcullis Bot, email: bot@portcullis.test}}\n  signing: {{format: openpgp, gnupgHome: gnupg, key: {}, passphraseFile: passphrase}}\napplications:\n{apps}",
-                self.fingerprint
+                "apiVersion: portcullis.dev/v1alpha1\nkind: Config\nregistriesConf: registries.conf\ngit:\n  author: {{name: Portcullis Bot, email: bot@portcullis.test}}\n  signing: {signing}\napplications:\n{apps}"
             ),
         )
         .unwrap();
@@ -556,4 +569,66 @@ async fn a_stop_signal_ends_the_loop_after_the_cycle_under_way() {
     assert_eq!(git(&check, &["log", "--format=%H"]).lines().count(), 2);
     let k = std::fs::read_to_string(check.join("apps/web/kustomization.yaml")).unwrap();
     assert!(k.contains(&web), "{k}");
+}
+
+/// `git.signing.format: x509` in the configuration: the loop's commit carries a detached CMS
+/// signature (gitsign-style) that `portcullis verify-commit` accepts under the CA that issued
+/// the bot's certificate and refuses under another.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_x509_signing_configuration_signs_the_commit_with_cms() {
+    let w = World::new().await;
+    let host = w.reg.host();
+    w.image("acme/web", "1.0.0", true).await;
+    let web = w.image("acme/web", "1.1.0", true).await;
+    w.seed(&[(
+        "apps/web/kustomization.yaml",
+        format!("images:\n- name: {host}/acme/web\n  newTag: 1.0.0\n"),
+    )]);
+    let ca = portcullis_testsign::CertificateAuthority::new("Acme Bots CA").unwrap();
+    let (certificate, key) = common::x509_signing_files(w.dir.path(), &ca, "bot@portcullis.test");
+    let remote = w.remote.display().to_string();
+    w.write_config_signed(
+        &format!(
+            "  - name: web\n    repository: {remote}\n    path: apps/web\n    writeBack: {{target: kustomization}}\n    images: [{{image: \"{host}/acme/web\"}}]\n"
+        ),
+        &format!(
+            "{{format: x509, certificate: {}, privateKey: {}}}",
+            certificate.display(),
+            key.display()
+        ),
+    );
+    let (out, events) = w.run();
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert_eq!(
+        events.iter().filter(|e| e["kind"] == "commit").count(),
+        1,
+        "{}",
+        describe(&out)
+    );
+    let check = w.checkout();
+    let raw = git(&check, &["cat-file", "commit", "HEAD"]);
+    assert!(
+        raw.contains("gpgsig -----BEGIN SIGNED MESSAGE-----"),
+        "{raw}"
+    );
+    let verify = |ca_pem: String| {
+        let file = w.dir.path().join(format!("ca-{}.pem", rand_suffix()));
+        std::fs::write(&file, ca_pem).unwrap();
+        Command::new(env!("CARGO_BIN_EXE_portcullis"))
+            .args(["verify-commit", "--repo"])
+            .arg(&check)
+            .arg("--ca")
+            .arg(&file)
+            .output()
+            .unwrap()
+    };
+    let ok = verify(ca.certificate_pem());
+    let stdout = String::from_utf8_lossy(&ok.stdout);
+    assert_eq!(ok.status.code(), Some(0), "{}", describe(&ok));
+    assert!(stdout.contains("format:   x509"), "{stdout}");
+    assert!(stdout.contains("bot@portcullis.test"), "{stdout}");
+    assert!(stdout.contains(&web), "the recorded change: {stdout}");
+    let other = portcullis_testsign::CertificateAuthority::new("Someone Else").unwrap();
+    let refused = verify(other.certificate_pem());
+    assert_eq!(refused.status.code(), Some(3), "{}", describe(&refused));
 }

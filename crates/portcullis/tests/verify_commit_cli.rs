@@ -4,6 +4,8 @@
 //! commit against another CA, an unsigned commit (exit 3, reason on stderr) and a name that
 //! is no commit (exit 1) do not.
 
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -11,7 +13,7 @@ use portcullis_gitops::git::{
     BranchName, CommitMeta, CommitOutcome, FileChange, Identity, Repository,
 };
 use portcullis_gitops::sign::{Signer, SigningConfig, X509Config};
-use portcullis_testsign::{CertificateAuthority, LeafSpec, TransparencyLog};
+use portcullis_testsign::CertificateAuthority;
 
 const EMAIL: &str = "bot@example.test";
 
@@ -45,51 +47,8 @@ fn signed_repo(dir: &Path, ca: &CertificateAuthority) -> std::path::PathBuf {
     run(&repo, "git", &["add", "."]);
     run(&repo, "git", &["commit", "--quiet", "-m", "seed"]);
 
-    run(
-        dir,
-        "openssl",
-        &[
-            "genpkey",
-            "-algorithm",
-            "EC",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-out",
-            "leaf.key",
-        ],
-    );
-    run(
-        dir,
-        "openssl",
-        &[
-            "pkey",
-            "-in",
-            "leaf.key",
-            "-pubout",
-            "-outform",
-            "DER",
-            "-out",
-            "leaf.spki",
-        ],
-    );
-    let spki = std::fs::read(dir.join("leaf.spki")).unwrap();
-    let spec = LeafSpec::email(EMAIL, "https://issuer.example.test").without_sct();
-    let der = ca
-        .issue(
-            &spki,
-            &spec,
-            &TransparencyLog::new("ct.example.test").unwrap(),
-        )
-        .unwrap();
-    std::fs::write(dir.join("leaf.der"), der).unwrap();
-    run(
-        dir,
-        "openssl",
-        &[
-            "x509", "-inform", "DER", "-in", "leaf.der", "-out", "leaf.pem",
-        ],
-    );
-    let config = X509Config::new(dir.join("leaf.pem"), dir.join("leaf.key"));
+    let (certificate, key) = common::x509_signing_files(dir, ca, EMAIL);
+    let config = X509Config::new(certificate, key);
     let signer = Signer::from_config(&SigningConfig::X509(config), None).unwrap();
 
     let bot = Identity::new("Portcullis Bot", EMAIL).unwrap();

@@ -44,3 +44,52 @@ pub fn describe(out: &Output) -> String {
         String::from_utf8_lossy(&out.stderr)
     )
 }
+
+/// A P-256 key made by `openssl` and a certificate for it issued by `ca` to `email` (no SCT):
+/// the files an X.509 commit signer is configured with. Returns (certificate PEM, PKCS#8 key).
+pub fn x509_signing_files(
+    dir: &Path,
+    ca: &portcullis_testsign::CertificateAuthority,
+    email: &str,
+) -> (PathBuf, PathBuf) {
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .current_dir(dir)
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run openssl: {e} (run scripts/install-deps.sh)"));
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    openssl(&[
+        "genpkey",
+        "-algorithm",
+        "EC",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-out",
+        "leaf.key",
+    ]);
+    openssl(&[
+        "pkey",
+        "-in",
+        "leaf.key",
+        "-pubout",
+        "-outform",
+        "DER",
+        "-out",
+        "leaf.spki",
+    ]);
+    let spki = std::fs::read(dir.join("leaf.spki")).unwrap();
+    let spec =
+        portcullis_testsign::LeafSpec::email(email, "https://issuer.example.test").without_sct();
+    let log = portcullis_testsign::TransparencyLog::new("ct.example.test").unwrap();
+    std::fs::write(dir.join("leaf.der"), ca.issue(&spki, &spec, &log).unwrap()).unwrap();
+    openssl(&[
+        "x509", "-inform", "DER", "-in", "leaf.der", "-out", "leaf.pem",
+    ]);
+    (dir.join("leaf.pem"), dir.join("leaf.key"))
+}
