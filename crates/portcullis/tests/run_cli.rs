@@ -151,6 +151,23 @@ impl World {
         digest
     }
 
+    /// One application `web` whose kustomization deploys `acme/web:1.0.0`, with a signed
+    /// `1.1.0` waiting: returns that digest and the application's configuration entry.
+    async fn one_web_app(&self) -> (String, String) {
+        let host = self.reg.host();
+        self.image("acme/web", "1.0.0", true).await;
+        let web = self.image("acme/web", "1.1.0", true).await;
+        self.seed(&[(
+            "apps/web/kustomization.yaml",
+            format!("images:\n- name: {host}/acme/web\n  newTag: 1.0.0\n"),
+        )]);
+        let remote = self.remote.display();
+        let app = format!(
+            "  - name: web\n    repository: {remote}\n    path: apps/web\n    writeBack: {{target: kustomization}}\n    images: [{{image: \"{host}/acme/web\"}}]\n"
+        );
+        (web, app)
+    }
+
     /// Commits `files` to the remote's main branch as a person would.
     fn seed(&self, files: &[(&str, String)]) {
         let work = self.dir.path().join("seed");
@@ -498,17 +515,8 @@ async fn a_stop_signal_ends_the_loop_after_the_cycle_under_way() {
     use std::io::{BufRead, BufReader, Read};
 
     let w = World::new().await;
-    let host = w.reg.host();
-    w.image("acme/web", "1.0.0", true).await;
-    let web = w.image("acme/web", "1.1.0", true).await;
-    w.seed(&[(
-        "apps/web/kustomization.yaml",
-        format!("images:\n- name: {host}/acme/web\n  newTag: 1.0.0\n"),
-    )]);
-    let remote = w.remote.display().to_string();
-    w.write_config(&format!(
-        "  - name: web\n    repository: {remote}\n    path: apps/web\n    writeBack: {{target: kustomization}}\n    images: [{{image: \"{host}/acme/web\"}}]\n"
-    ));
+    let (web, app) = w.one_web_app().await;
+    w.write_config(&app);
 
     // The first run commits; the second finds nothing to do. Each is stopped once its
     // cycle has spoken, with a different signal.
@@ -577,20 +585,11 @@ async fn a_stop_signal_ends_the_loop_after_the_cycle_under_way() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_x509_signing_configuration_signs_the_commit_with_cms() {
     let w = World::new().await;
-    let host = w.reg.host();
-    w.image("acme/web", "1.0.0", true).await;
-    let web = w.image("acme/web", "1.1.0", true).await;
-    w.seed(&[(
-        "apps/web/kustomization.yaml",
-        format!("images:\n- name: {host}/acme/web\n  newTag: 1.0.0\n"),
-    )]);
+    let (web, app) = w.one_web_app().await;
     let ca = portcullis_testsign::CertificateAuthority::new("Acme Bots CA").unwrap();
     let (certificate, key) = common::x509_signing_files(w.dir.path(), &ca, "bot@portcullis.test");
-    let remote = w.remote.display().to_string();
     w.write_config_signed(
-        &format!(
-            "  - name: web\n    repository: {remote}\n    path: apps/web\n    writeBack: {{target: kustomization}}\n    images: [{{image: \"{host}/acme/web\"}}]\n"
-        ),
+        &app,
         &format!(
             "{{format: x509, certificate: {}, privateKey: {}}}",
             certificate.display(),
