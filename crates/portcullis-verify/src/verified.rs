@@ -31,6 +31,33 @@ pub enum Signer {
     },
 }
 
+impl Signer {
+    /// The certificate identity (subject alternative name), for a keyless signature.
+    pub fn identity(&self) -> Option<&str> {
+        match self {
+            Self::Certificate { identity, .. } => Some(identity),
+            Self::Key { .. } => None,
+        }
+    }
+
+    /// The OIDC issuer, for a keyless signature.
+    pub fn issuer(&self) -> Option<&str> {
+        match self {
+            Self::Certificate { issuer, .. } => Some(issuer),
+            Self::Key { .. } => None,
+        }
+    }
+
+    /// The key's fingerprint (`sha256:<hex>` of its DER SubjectPublicKeyInfo), for a
+    /// key-based signature.
+    pub fn key_fingerprint(&self) -> Option<&str> {
+        match self {
+            Self::Key { fingerprint, .. } => Some(fingerprint),
+            Self::Certificate { .. } => None,
+        }
+    }
+}
+
 /// A bundle that passed every check of its policy.
 #[derive(Clone, Debug)]
 #[must_use]
@@ -55,18 +82,12 @@ impl BundleVerified {
 
     /// The certificate identity (subject alternative name), for a keyless bundle.
     pub fn identity(&self) -> Option<&str> {
-        match &self.signer {
-            Signer::Certificate { identity, .. } => Some(identity),
-            Signer::Key { .. } => None,
-        }
+        self.signer.identity()
     }
 
     /// The OIDC issuer, for a keyless bundle.
     pub fn issuer(&self) -> Option<&str> {
-        match &self.signer {
-            Signer::Certificate { issuer, .. } => Some(issuer),
-            Signer::Key { .. } => None,
-        }
+        self.signer.issuer()
     }
 
     /// The digest of the artifact the bundle was verified against: the one given, or the

@@ -96,27 +96,18 @@ impl VerifiedImage {
 
     /// The certificate identity, for a keyless signature.
     pub fn identity(&self) -> Option<&str> {
-        match &self.signer {
-            Signer::Certificate { identity, .. } => Some(identity),
-            Signer::Key { .. } => None,
-        }
+        self.signer.identity()
     }
 
     /// The OIDC issuer, for a keyless signature.
     pub fn issuer(&self) -> Option<&str> {
-        match &self.signer {
-            Signer::Certificate { issuer, .. } => Some(issuer),
-            Signer::Key { .. } => None,
-        }
+        self.signer.issuer()
     }
 
     /// The key's fingerprint (`sha256:<hex>` of its DER SubjectPublicKeyInfo), for a key-based
     /// signature.
     pub fn key_fingerprint(&self) -> Option<&str> {
-        match &self.signer {
-            Signer::Key { fingerprint, .. } => Some(fingerprint),
-            Signer::Certificate { .. } => None,
-        }
+        self.signer.key_fingerprint()
     }
 
     /// The transparency log index of the signature's entry; `None` only when the log was
