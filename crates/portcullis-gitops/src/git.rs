@@ -27,6 +27,7 @@ mod credentials;
 mod error;
 mod publish;
 mod redact;
+pub(crate) use command::SCRUBBED_ENV;
 pub use redact::{redact as redact_urls, url_has_credentials};
 mod retry;
 mod types;

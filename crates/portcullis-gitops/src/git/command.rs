@@ -17,8 +17,9 @@ use std::time::{Duration, Instant};
 use super::error::GitError;
 use super::redact::redact;
 
-/// Variables git reads that must not leak in from the process environment.
-const SCRUBBED: &[&str] = &[
+/// Variables git reads that must not leak in from the process environment: they would
+/// point git at another repository, configuration, identity or credential helper.
+pub(crate) const SCRUBBED_ENV: &[&str] = &[
     "GIT_DIR",
     "GIT_WORK_TREE",
     "GIT_INDEX_FILE",
@@ -133,7 +134,7 @@ impl GitCommand {
         tracing::trace!(%subcommand, dir = %self.dir.display(), "git");
         let mut cmd = Command::new(&self.program);
         cmd.arg("-C").arg(&self.dir).args(&self.args);
-        for var in SCRUBBED {
+        for var in SCRUBBED_ENV {
             cmd.env_remove(var);
         }
         for (key, _) in std::env::vars_os() {

@@ -6,19 +6,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use super::error::VerifyCommitError;
-
-/// Variables that would point git at another repository than the one asked for.
-const SCRUBBED: &[&str] = &[
-    "GIT_DIR",
-    "GIT_WORK_TREE",
-    "GIT_INDEX_FILE",
-    "GIT_OBJECT_DIRECTORY",
-    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
-    "GIT_COMMON_DIR",
-    "GIT_NAMESPACE",
-    "GIT_CONFIG_PARAMETERS",
-    "GIT_CONFIG_COUNT",
-];
+use crate::git::SCRUBBED_ENV;
 
 /// The signature headers git strips from the payload (SHA-1 and SHA-256 object formats).
 const SIGNATURE_HEADERS: &[&str] = &["gpgsig", "gpgsig-sha256"];
@@ -37,7 +25,7 @@ pub(crate) struct SplitCommit {
 fn git(repo: &Path, args: &[&str]) -> Result<std::process::Output, VerifyCommitError> {
     let mut cmd = Command::new("git");
     cmd.arg("-C").arg(repo).args(args);
-    for var in SCRUBBED {
+    for var in SCRUBBED_ENV {
         cmd.env_remove(var);
     }
     cmd.env("LC_ALL", "C")
