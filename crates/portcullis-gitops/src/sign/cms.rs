@@ -139,6 +139,16 @@ pub(crate) fn assemble(
     Ok(Signature::new(SignatureFormat::X509, pem))
 }
 
+/// Whether `certificate` certifies `key`: its subject public key is the key's public half.
+pub(crate) fn certifies(certificate: &Certificate, key: &KeyPair) -> bool {
+    certificate
+        .tbs_certificate
+        .subject_public_key_info
+        .subject_public_key
+        .as_bytes()
+        == Some(key.public_key_bytes())
+}
+
 fn der(e: x509_cert::der::Error) -> X509Error {
     let boxed: BoxError = Box::new(e);
     X509Error::Encode(boxed)

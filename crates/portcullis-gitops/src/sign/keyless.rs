@@ -164,12 +164,7 @@ fn certificates(
     let leaf = certs
         .next()
         .ok_or_else(|| KeylessError::Certificate("Fulcio returned no certificate".to_owned()))?;
-    let certified = leaf
-        .tbs_certificate
-        .subject_public_key_info
-        .subject_public_key
-        .as_bytes();
-    if certified != Some(key.public_key_bytes()) {
+    if !cms::certifies(&leaf, key) {
         return Err(KeylessError::Certificate(
             "Fulcio's certificate does not certify the key it was asked for".to_owned(),
         ));
@@ -237,4 +232,85 @@ fn entry_attribute(json: Vec<u8>) -> Result<Attribute, BoxError> {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // a test fails by panicking
+
+    use base64::engine::general_purpose::STANDARD;
+    use portcullis_testsign::{CertificateAuthority, LeafSpec, TransparencyLog};
+
+    use super::*;
+
+    /// A Fulcio-like certificate for `key`, as PEM with the whole base64 body on one line,
+    /// the way `@sigstore/mock` writes it.
+    fn one_line_pem(ca: &CertificateAuthority, key: &KeyPair) -> String {
+        let spki = key.public_key_der().unwrap();
+        let spec = LeafSpec::email("bot@example.test", "https://issuer.example.test");
+        let log = TransparencyLog::new("ct.example.test").unwrap();
+        let der = ca.issue(spki.as_bytes(), &spec, &log).unwrap();
+        format!(
+            "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+            STANDARD.encode(der)
+        )
+    }
+
+    #[test]
+    fn the_leaf_must_certify_the_key_that_asked_for_it() {
+        let ca = CertificateAuthority::new("Fulcio-like").unwrap();
+        let key = KeyPair::generate_ecdsa_p256().unwrap();
+        let other = KeyPair::generate_ecdsa_p256().unwrap();
+        let pems = [one_line_pem(&ca, &key), ca.certificate_pem()];
+
+        let (leaf, chain) = certificates(&pems, &key).unwrap();
+        assert!(cms::certifies(&leaf, &key));
+        assert_eq!(chain.len(), 1, "the CA follows the leaf");
+
+        let err = certificates(&pems, &other).unwrap_err();
+        assert!(err.to_string().contains("does not certify"), "{err}");
+        let err = certificates(&[], &key).unwrap_err();
+        assert!(err.to_string().contains("no certificate"), "{err}");
+    }
+
+    #[test]
+    fn pem_with_any_line_length_is_read_and_a_cut_one_refused() {
+        let ca = CertificateAuthority::new("Fulcio-like").unwrap();
+        let key = KeyPair::generate_ecdsa_p256().unwrap();
+        let one_line = one_line_pem(&ca, &key);
+        assert_eq!(lenient_pem(&one_line).unwrap().len(), 1);
+        assert_eq!(lenient_pem(&ca.certificate_pem()).unwrap().len(), 1);
+        let cut = one_line.replace("-----END CERTIFICATE-----\n", "");
+        assert!(lenient_pem(&cut).is_err());
+        let garbage =
+            "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n";
+        assert!(lenient_pem(garbage).is_err());
+    }
+
+    #[test]
+    fn rekor_must_log_inside_the_certificate_validity() {
+        let ca = CertificateAuthority::new("Fulcio-like").unwrap();
+        let key = KeyPair::generate_ecdsa_p256().unwrap();
+        let pems = [one_line_pem(&ca, &key)];
+        let (leaf, _) = certificates(&pems, &key).unwrap();
+        let from = leaf
+            .tbs_certificate
+            .validity
+            .not_before
+            .to_unix_duration()
+            .as_secs();
+        let to = leaf
+            .tbs_certificate
+            .validity
+            .not_after
+            .to_unix_duration()
+            .as_secs();
+        let at = |t: u64| serde_json::json!({ "integratedTime": t });
+        assert!(check_integrated_time(&at(from), &leaf).is_ok());
+        assert!(check_integrated_time(&at(to), &leaf).is_ok());
+        assert!(check_integrated_time(&at(from - 1), &leaf).is_err());
+        assert!(check_integrated_time(&at(to + 1), &leaf).is_err());
+        let missing = check_integrated_time(&serde_json::json!({}), &leaf).unwrap_err();
+        assert!(missing.to_string().contains("integratedTime"), "{missing}");
+    }
 }

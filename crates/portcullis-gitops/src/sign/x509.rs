@@ -99,12 +99,7 @@ impl X509Signer {
             chain.extend(load_certificates(path)?);
         }
         let key = load_key(&config.private_key)?;
-        let certified = leaf
-            .tbs_certificate
-            .subject_public_key_info
-            .subject_public_key
-            .as_bytes();
-        if certified != Some(key.public_key_bytes()) {
+        if !cms::certifies(&leaf, &key) {
             return Err(X509Error::KeyMismatch {
                 cert: config.certificate.clone(),
                 key: config.private_key.clone(),
