@@ -104,11 +104,13 @@ impl Gate {
     }
 
     /// Starts a cycle: registry listings and the loaded trusted roots are read afresh (a
-    /// root comes again from its file or through TUF, so rotated keys are picked up);
-    /// verification verdicts stay, keyed by policy revision.
+    /// root comes again from its file or through TUF, so rotated keys are picked up); clean
+    /// verification passes stay, keyed by policy revision, while refusals and passes with
+    /// warnings are forgotten (a signature pushed since is seen).
     pub async fn new_cycle(&self) {
         self.registry.new_cycle();
         self.store.forget().await;
+        self.cache.forget_refusals();
     }
 
     /// The verification cache.

@@ -222,6 +222,42 @@ async fn unsigned_wrong_identity_and_outside_the_ceiling_are_skipped() {
     expect(&d, "skipped", "no_matching_rule");
 }
 
+/// CI pushes an image, then signs it a moment later: a cycle that ran in between saw it
+/// unsigned. The refusal serves the rest of that cycle, and the next cycle sees the signature.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_signature_pushed_after_a_refusal_is_seen_next_cycle() {
+    let w = World::new();
+    w.signed("acme/app", "1.0.0", RELEASE).await;
+    let digest = w.image("acme/app", "1.1.0", "2026-01-01T00:00:00Z").await;
+    let gate = w.gate(w.policy("", ""));
+    let d = gate.evaluate(&w.watched("acme/app", "1.0.0")).await;
+    expect(&d, "skipped", "signature_missing");
+
+    let host = w.reg.host();
+    sign_keyless(
+        &w.sigstore,
+        &w.push,
+        &host,
+        "acme/app",
+        &digest,
+        RELEASE,
+        ISSUER,
+    )
+    .await
+    .unwrap();
+    // Same cycle: the remembered refusal.
+    let d = gate.evaluate(&w.watched("acme/app", "1.0.0")).await;
+    expect(&d, "skipped", "signature_missing");
+    // Next cycle: verified afresh.
+    gate.new_cycle().await;
+    let d = gate.evaluate(&w.watched("acme/app", "1.0.0")).await;
+    expect(&d, "update", "verified");
+    let Decision::Update { image, .. } = &d else {
+        unreachable!()
+    };
+    assert_eq!(image.digest().as_str(), digest);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn try_older_finds_the_newest_signed_tag_and_says_what_it_passed_over() {
     let w = World::new();
