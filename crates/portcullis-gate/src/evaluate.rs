@@ -2,7 +2,8 @@
 //!
 //! Every authority of the rule is tried against every signature (legacy `.sig` layers and
 //! referrer bundles), each on its own; the rule holds when at least `require` distinct
-//! authorities verified (a `static: allow` authority counts, `static: deny` fails the rule)
+//! authorities verified, each by a signature of its own (a `static: allow` authority counts,
+//! `static: deny` fails the rule)
 //! and every required attestation verifies under one of its authorities with all its
 //! conditions true. A failure is classified for its reason code: no signature at all,
 //! signatures of the wrong signer, too few authorities, or signatures that do not verify.
@@ -15,6 +16,7 @@ use portcullis_verify::{
 };
 
 use crate::decision::Reason;
+use crate::signers;
 use crate::trust::{Prepared, TrustStore};
 
 /// The signatures and attestations found for one digest, in both layouts.
@@ -46,8 +48,8 @@ pub(crate) struct Held {
 pub(crate) struct Failure {
     pub(crate) reason: Reason,
     pub(crate) detail: String,
-    /// The signature that held when what failed came after it (an attestation): a rule in
-    /// `warn` mode may still make the image from it.
+    /// The signature that held when the rule failed for something else (an attestation, a
+    /// threshold not met): a rule in `warn` mode may still make the image from it.
     pub(crate) signed: Option<Box<(BundleVerified, String)>>,
 }
 
@@ -83,6 +85,8 @@ pub(crate) async fn rule(
     };
     let mut refusals: Vec<&'static str> = Vec::new();
     let mut unusable = Vec::new();
+    // Authorities that verified something: name, its first verification, the signatures.
+    let mut verifying: Vec<(&str, BundleVerified, Vec<usize>)> = Vec::new();
     for authority in &rule.authorities {
         match store.prepare(policy, authority).await {
             Err(why) => unusable.push(why),
@@ -98,20 +102,36 @@ pub(crate) async fn rule(
             Ok(Prepared::Allow) => held.authorities.push(authority.name.clone()),
             Ok(Prepared::Verify { policy, trust }) => {
                 match signed_by(&policy, &trust, digest, evidence) {
-                    Ok(verified) => {
-                        held.authorities.push(authority.name.clone());
-                        if held.verified.is_none() {
-                            let label = format!("{}/{}", rule.name, authority.name);
-                            held.verified = Some(Box::new((verified, label)));
-                        }
+                    Ok((first, signatures)) => {
+                        verifying.push((authority.name.as_str(), first, signatures));
                     }
                     Err(codes) => refusals.extend(codes),
                 }
             }
         }
     }
+    let signatures: Vec<Vec<usize>> = verifying.iter().map(|(_, _, s)| s.clone()).collect();
+    let mut shared = Vec::new();
+    for ((name, first, _), matched) in verifying.into_iter().zip(signers::distinct(&signatures)) {
+        if !matched {
+            shared.push(name);
+            continue;
+        }
+        held.authorities.push(name.to_owned());
+        if held.verified.is_none() {
+            let label = format!("{}/{}", rule.name, name);
+            held.verified = Some(Box::new((first, label)));
+        }
+    }
     if held.authorities.len() < rule.require {
-        return Err(classify(rule, &held, &refusals, &unusable, evidence));
+        let mut failure = classify(rule, &held, &refusals, &unusable, evidence);
+        if !shared.is_empty() {
+            failure.detail.push_str(&format!(
+                "; {} verified only signatures already counted for another authority",
+                shared.join(", ")
+            ));
+        }
+        return Err(failure);
     }
     for requirement in &rule.attestations {
         attestation(store, policy, requirement, digest, evidence)
@@ -130,33 +150,39 @@ pub(crate) async fn rule(
     Ok(held)
 }
 
-/// The first signature in `evidence` that verifies under `policy`, or every refusal code.
+/// Every signature in `evidence` that verifies under `policy` (as indices, legacy layers
+/// first, then bundles) with the first verification, or every refusal code.
 fn signed_by(
     policy: &portcullis_verify::BundlePolicy,
     trust: &portcullis_verify::TrustRoot,
     digest: &Digest,
     evidence: &Evidence,
-) -> Result<BundleVerified, Vec<&'static str>> {
+) -> Result<(BundleVerified, Vec<usize>), Vec<&'static str>> {
     let mut codes = Vec::new();
-    for layer in &evidence.layers {
-        match verify_legacy_signature(&layer.payload, &layer.annotations, digest, policy, trust) {
-            Ok(v) => return Ok(v),
-            Err(r) => codes.push(r.code()),
-        }
-    }
-    for bundle in &evidence.bundles {
-        match verify_image_bundle(
+    let mut first = None;
+    let mut verified = Vec::new();
+    let legacy = evidence.layers.iter().map(|layer| {
+        verify_legacy_signature(&layer.payload, &layer.annotations, digest, policy, trust)
+    });
+    let bundles = evidence.bundles.iter().map(|bundle| {
+        verify_image_bundle(
             &bundle.bundle,
             digest,
             &Expectation::Signature,
             policy,
             trust,
-        ) {
-            Ok(v) => return Ok(v),
+        )
+    });
+    for (index, outcome) in legacy.chain(bundles).enumerate() {
+        match outcome {
+            Ok(v) => {
+                first.get_or_insert(v);
+                verified.push(index);
+            }
             Err(r) => codes.push(r.code()),
         }
     }
-    Err(codes)
+    first.map(|v| (v, verified)).ok_or(codes)
 }
 
 fn classify(
@@ -189,15 +215,26 @@ fn classify(
             format!("no signature in either layout; {wanted}"),
         );
     }
-    if !held.authorities.is_empty() {
+    // Only attestations were found: the image is unsigned, not badly signed.
+    if !refusals.is_empty() && refusals.iter().all(|c| *c == "not_a_signature") {
         return Failure::new(
-            Reason::ThresholdNotMet,
-            format!(
-                "{wanted}; only {} verified ({})",
-                held.authorities.len(),
-                held.authorities.join(", ")
-            ),
+            Reason::SignatureMissing,
+            format!("no signature, only attestations; {wanted}"),
         );
+    }
+    if !held.authorities.is_empty() {
+        // Some authority did verify: a rule in `warn` mode may still make the image from it.
+        return Failure {
+            signed: held.verified.clone(),
+            ..Failure::new(
+                Reason::ThresholdNotMet,
+                format!(
+                    "{wanted}; only {} verified ({})",
+                    held.authorities.len(),
+                    held.authorities.join(", ")
+                ),
+            )
+        };
     }
     let identity = [
         "identity_mismatch",
@@ -264,5 +301,67 @@ async fn attestation(
         seen.sort();
         seen.dedup();
         Err(seen.join("; "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // a test fails by panicking
+
+    use portcullis_image::ImageRef;
+    use portcullis_registry::BundleLayer;
+
+    use super::*;
+
+    fn rule() -> Rule {
+        let loaded = Policy::from_yaml(
+            "apiVersion: portcullis.dev/v1alpha1\nkind: VerificationPolicy\nrules:\n  - name: r\n    images: ['ghcr.io/acme/**']\n    authorities:\n      - keyless:\n          identities: [{subject: a@acme.test, issuer: https://issuer.test}]\n",
+            "policy.yaml",
+        )
+        .unwrap();
+        let image: ImageRef = "ghcr.io/acme/app".parse().unwrap();
+        loaded.policy.rules_for(&image)[0].clone()
+    }
+
+    fn one_bundle() -> Evidence {
+        let digest = Digest::from_sha256_hex(&"ab".repeat(32)).unwrap();
+        Evidence {
+            layers: Vec::new(),
+            bundles: vec![BundleLayer {
+                referrer: digest.clone(),
+                digest,
+                media_type: "application/vnd.dev.sigstore.bundle.v0.3+json".to_owned(),
+                bundle: b"{}".to_vec(),
+            }],
+        }
+    }
+
+    fn nothing_held() -> Held {
+        Held {
+            verified: None,
+            authorities: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn only_attestations_is_an_unsigned_image() {
+        let f = classify(
+            &rule(),
+            &nothing_held(),
+            &["not_a_signature", "not_a_signature"],
+            &[],
+            &one_bundle(),
+        );
+        assert_eq!(f.reason, Reason::SignatureMissing, "{}", f.detail);
+        assert!(f.detail.contains("only attestations"), "{}", f.detail);
+        // An attestation beside a signature that does not verify: badly signed.
+        let f = classify(
+            &rule(),
+            &nothing_held(),
+            &["not_a_signature", "signature_invalid"],
+            &[],
+            &one_bundle(),
+        );
+        assert_eq!(f.reason, Reason::SignatureInvalid, "{}", f.detail);
     }
 }

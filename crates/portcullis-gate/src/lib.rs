@@ -18,6 +18,7 @@ pub mod evaluate;
 pub mod external;
 mod gate;
 pub mod lookup;
+mod signers;
 mod trust;
 pub mod watched;
 

@@ -328,6 +328,49 @@ async fn minimum_age_threshold_and_attestations() {
     let d = gate.evaluate(&w.watched("acme/app", "1.0.0")).await;
     expect(&d, "skipped", "threshold_not_met");
 
+    // The same threshold in warn mode: an authority verified, so the update goes on with a
+    // warning.
+    let gate = w.gate(w.policy(
+        &format!("{two}\n    mode: warn"),
+        "  keys:\n    release: {path: release.pub}",
+    ));
+    let d = gate.evaluate(&w.watched("acme/app", "1.0.0")).await;
+    expect(&d, "update", "verified");
+    assert_eq!(d.notes()[0].code, "threshold_not_met", "{:?}", d.notes());
+
+    // Two authorities that both accept the one signature there is: it counts once.
+    let overlapping = format!(
+        "      - name: release-again\n        keyless:\n          trustedRoot: test\n          identities:\n            - subjectRegExp: '^release@acme\\.test$'\n              issuer: {ISSUER}\n    require: 2"
+    );
+    let gate = w.gate(w.policy(&overlapping, ""));
+    let d = gate.evaluate(&w.watched("acme/app", "1.0.0")).await;
+    expect(&d, "skipped", "threshold_not_met");
+    assert!(d.detail().contains("already counted"), "{}", d.detail());
+
+    // A second, distinct signature by the key: two authorities, two signatures.
+    let key_layer = w
+        .sigstore
+        .legacy_layer(
+            &key,
+            &format!("{}/acme/app", w.reg.host()),
+            &digest,
+            &SigningOptions::default(),
+        )
+        .unwrap();
+    let keyless_layer = w
+        .sigstore
+        .legacy_layer(
+            &signer,
+            &format!("{}/acme/app", w.reg.host()),
+            &digest,
+            &SigningOptions::default(),
+        )
+        .unwrap();
+    push_legacy_signatures(&w.push, "acme/app", &digest, &[keyless_layer, key_layer]).await;
+    let gate = w.gate(w.policy(two, "  keys:\n    release: {path: release.pub}"));
+    let d = gate.evaluate(&w.watched("acme/app", "1.0.0")).await;
+    expect(&d, "update", "verified");
+
     // A required attestation that is not there.
     let attest = "    attestations:\n      - name: provenance\n        predicateType: slsaprovenance1\n        conditions: ['predicate.buildDefinition.buildType != \"\"']";
     let gate = w.gate(w.policy(attest, ""));

@@ -159,7 +159,10 @@ impl Explanation {
             );
             let mode = match r.mode {
                 Mode::Enforce => "enforce: a failing candidate is never committed",
-                Mode::Warn => "warn: a failing candidate is committed with a warning event",
+                Mode::Warn => {
+                    "warn: a failing candidate is committed with a warning event if an \
+                     authority verified its signature; an image nobody allowed signed never is"
+                }
             };
             let _ = writeln!(out, "  mode: {mode}");
             let _ = writeln!(
