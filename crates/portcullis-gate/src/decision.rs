@@ -78,6 +78,12 @@ impl Reason {
             Self::TrustUnavailable => "trust_unavailable",
         }
     }
+
+    /// Whether this says something was unreachable (the registry, trust material) rather
+    /// than something about the image: such a decision is `failed`, never a refusal.
+    pub fn is_outage(self) -> bool {
+        matches!(self, Self::RegistryError | Self::TrustUnavailable)
+    }
 }
 
 impl std::fmt::Display for Reason {

@@ -327,6 +327,15 @@ impl Gate {
                 .await
             {
                 Ok(decision) => return decision,
+                // The registry or the trust material failed, not the image: nothing was
+                // learnt about it, so no older tag is tried, and the run reports a failure
+                // (exit 1) rather than a refusal.
+                Err(miss) if miss.reason.is_outage() => {
+                    return Decision::failed(
+                        miss.reason,
+                        format!("{}@{digest}: {}", chosen.name, miss.detail),
+                    );
+                }
                 Err(miss) => {
                     if attempt + 1 < tries {
                         notes.push(Note::new(

@@ -13,6 +13,7 @@ use portcullis_image::ImageRef;
 use portcullis_policy::Strategy;
 use portcullis_policy::policy::Policy;
 use portcullis_registry::{RegistriesConfig, RegistryClient};
+use portcullis_testkit::fakes::{Fault, faulty_proxy};
 use portcullis_testkit::{ImageSpec, Pusher, TestRegistry};
 use portcullis_testsign::{
     LeafSpec, SigningOptions, TestSigstore, push_legacy_signatures, sign_keyless,
@@ -113,13 +114,19 @@ rules:
     }
 
     fn gate(&self, policy: Policy) -> Gate {
+        self.gate_via(policy, &self.reg.url(), false)
+    }
+
+    /// A gate reaching the registry through `api_url` (a faulty proxy, say), with TUF
+    /// requests switched off when `offline`.
+    fn gate_via(&self, policy: Policy, api_url: &str, offline: bool) -> Gate {
         let conf = self.dir.path().join("registries.conf");
         std::fs::write(
             &conf,
             format!(
                 "registries:\n- name: test\n  prefix: {}\n  api_url: {}\n  insecure: true\n",
                 self.reg.host(),
-                self.reg.url()
+                api_url
             ),
         )
         .unwrap();
@@ -127,8 +134,9 @@ rules:
             RegistriesConfig::load(&conf).unwrap(),
             portcullis_registry::CredentialStore::new(),
         );
-        let options = GateOptions::new(self.dir.path().join("tuf"))
+        let mut options = GateOptions::new(self.dir.path().join("tuf"))
             .at("2026-06-01T00:00:00Z".parse::<Timestamp>().unwrap());
+        options.offline = offline;
         Gate::new(policy, client, options)
     }
 
@@ -459,13 +467,39 @@ async fn external_gates_allow_deny_and_time_out() {
 async fn a_registry_that_is_down_fails_closed() {
     let w = World::new();
     let gate = w.gate(w.policy("", ""));
+    let image: ImageRef = format!("{}/acme/app", w.reg.host()).parse().unwrap();
     drop(w.reg);
-    let image: ImageRef = "127.0.0.1:9/acme/app".parse().unwrap();
     let d = gate
         .evaluate(&WatchedImage::new("shop", image, Strategy::Semver))
         .await;
-    assert!(matches!(d.kind(), "skipped" | "failed"), "{d:?}");
-    assert_ne!(d.kind(), "update");
+    expect(&d, "failed", "registry_error");
+}
+
+/// A registry that fails while the signatures are read, or trust material that cannot be
+/// had, says nothing about the image: the decision is `failed` (exit 1 from `plan` and
+/// `run`), not a refusal that reads like "unsigned", and no older tag is tried instead.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_outage_is_a_failure_not_a_refusal() {
+    let w = World::new();
+    w.signed("acme/app", "1.0.0", RELEASE).await;
+    w.signed("acme/app", "1.1.0", RELEASE).await;
+    w.signed("acme/app", "1.2.0", RELEASE).await;
+    let try_older = "    onFailure: {action: try-older, maxCandidates: 3}";
+    let proxy = faulty_proxy(&w.reg.url(), ".sig", Fault::ServerError).await;
+    let gate = w.gate_via(w.policy(try_older, ""), &proxy.url(), false);
+    let d = gate.evaluate(&w.watched("acme/app", "1.0.0")).await;
+    expect(&d, "failed", "registry_error");
+    assert!(d.detail().contains("1.2.0@sha256:"), "{}", d.detail());
+
+    // The public-good root, offline with nothing cached: trust unavailable.
+    let text = format!(
+        "apiVersion: portcullis.dev/v1alpha1\nkind: VerificationPolicy\nrules:\n  - name: acme\n    images: [\"{}/acme/**\"]\n    authorities:\n      - keyless:\n          identities: [{{subject: {RELEASE}, issuer: {ISSUER}}}]\n{try_older}\n",
+        w.reg.host()
+    );
+    let policy = Policy::from_yaml(&text, "policy.yaml").unwrap().policy;
+    let gate = w.gate_via(policy, &w.reg.url(), true);
+    let d = gate.evaluate(&w.watched("acme/app", "1.0.0")).await;
+    expect(&d, "failed", "trust_unavailable");
 }
 
 #[tokio::test(flavor = "multi_thread")]
