@@ -14,6 +14,9 @@ use tokio::time::Instant;
 
 use crate::secret::Secret;
 
+/// The longest a registry token is kept, whatever the registry says.
+const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+
 /// A parsed `WWW-Authenticate` challenge.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Challenge {
@@ -157,7 +160,11 @@ impl AuthState {
 
     /// Keeps `token` for `scope`, renewed after 90% of `lifetime`.
     pub(crate) fn store_token(&self, scope: &str, token: Secret, lifetime: Duration) {
-        let until = Instant::now() + lifetime.mul_f64(0.9);
+        // The lifetime is the registry's word (`expires_in`): kept at most a day, so an
+        // absurd value neither overflows the clock nor keeps a token forever.
+        let lifetime = lifetime.min(MAX_TOKEN_LIFETIME);
+        let now = Instant::now();
+        let until = now.checked_add(lifetime.mul_f64(0.9)).unwrap_or(now);
         self.tokens
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -241,6 +248,19 @@ mod tests {
         assert_eq!(b.lifetime_secs(), 60);
         let c: TokenAnswer = serde_json::from_str(r#"{"token":""}"#).unwrap();
         assert_eq!(c.token(), None);
+    }
+
+    #[test]
+    fn an_absurd_token_lifetime_is_capped_not_a_panic() {
+        let state = AuthState::default();
+        let huge: TokenAnswer =
+            serde_json::from_str(r#"{"token":"t","expires_in":18446744073709551615}"#).unwrap();
+        state.store_token(
+            "repository:a:pull",
+            Secret::new("t"),
+            Duration::from_secs(huge.lifetime_secs()),
+        );
+        assert!(state.token("repository:a:pull").is_some());
     }
 
     #[tokio::test(start_paused = true)]

@@ -211,7 +211,13 @@ fn check_integrated_time(
         .ok_or_else(|| {
             KeylessError::Certificate("the Rekor entry has no integratedTime".to_owned())
         })?;
-    let at = SystemTime::UNIX_EPOCH + Duration::from_secs(integrated);
+    let at = SystemTime::UNIX_EPOCH
+        .checked_add(Duration::from_secs(integrated))
+        .ok_or_else(|| {
+            KeylessError::Certificate(format!(
+                "the Rekor entry's integratedTime {integrated} is not a time"
+            ))
+        })?;
     let validity = &leaf.tbs_certificate.validity;
     let from = validity.not_before.to_system_time();
     let to = validity.not_after.to_system_time();
@@ -310,6 +316,7 @@ mod tests {
         assert!(check_integrated_time(&at(to), &leaf).is_ok());
         assert!(check_integrated_time(&at(from - 1), &leaf).is_err());
         assert!(check_integrated_time(&at(to + 1), &leaf).is_err());
+        assert!(check_integrated_time(&at(u64::MAX), &leaf).is_err());
         let missing = check_integrated_time(&serde_json::json!({}), &leaf).unwrap_err();
         assert!(missing.to_string().contains("integratedTime"), "{missing}");
     }

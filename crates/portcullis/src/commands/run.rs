@@ -821,20 +821,54 @@ fn redact(url: &str) -> String {
 }
 
 /// `2m`, `30s`, `1h`, `90` (seconds).
+/// The longest `--interval`: a week.
+const MAX_INTERVAL_SECS: u64 = 7 * 24 * 3600;
+
 fn parse_interval(text: &str) -> anyhow::Result<Duration> {
     let t = text.trim();
     let (number, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
     let n: u64 = number
         .parse()
         .with_context(|| format!("--interval '{text}': expected a number with s, m or h"))?;
-    let secs = match unit {
-        "" | "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
+    let per_unit = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
         _ => bail!("--interval '{text}': the unit is s, m or h"),
     };
+    let secs = n.saturating_mul(per_unit);
     if secs == 0 {
         bail!("--interval must be longer than zero");
     }
+    if secs > MAX_INTERVAL_SECS {
+        bail!(
+            "--interval '{text}': at most 7 days (168h); use --once from a scheduler for rarer runs"
+        );
+    }
     Ok(Duration::from_secs(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intervals_parse_and_absurd_ones_are_refused() {
+        let ok = |t: &str| parse_interval(t).map(|d| d.as_secs()).ok();
+        assert_eq!(ok("2m"), Some(120));
+        assert_eq!(ok("90"), Some(90));
+        assert_eq!(ok("1h"), Some(3600));
+        assert_eq!(ok("168h"), Some(7 * 24 * 3600));
+        for bad in [
+            "0s",
+            "169h",
+            "99999999999999999h",
+            "18446744073709551615s",
+            "5d",
+            "m",
+            "",
+        ] {
+            assert!(parse_interval(bad).is_err(), "{bad}");
+        }
+    }
 }
