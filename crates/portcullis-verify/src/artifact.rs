@@ -49,13 +49,20 @@ impl Artifact {
             })
     }
 
-    /// Interprets a command-line argument the way Sigstore clients do: `sha256:<hex>` or
-    /// `sha512:<hex>` is a digest, anything else a path to read.
+    /// Interprets a command-line argument the way the sigstore-conformance client protocol
+    /// says: a path when a file of that name exists, else `sha256:<hex>` or `sha512:<hex>` is
+    /// a digest, and anything else a path to read.
     pub fn from_file_or_digest(arg: &str) -> Result<Self, ArtifactError> {
-        if arg.starts_with("sha256:") || arg.starts_with("sha512:") {
+        Self::from_file_or_digest_in(Path::new("."), arg)
+    }
+
+    /// [`Self::from_file_or_digest`] with relative paths taken from `dir`.
+    fn from_file_or_digest_in(dir: &Path, arg: &str) -> Result<Self, ArtifactError> {
+        let path = dir.join(arg);
+        if !path.exists() && (arg.starts_with("sha256:") || arg.starts_with("sha512:")) {
             Ok(Self::Digest(arg.parse()?))
         } else {
-            Self::read(arg)
+            Self::read(path)
         }
     }
 
@@ -171,6 +178,19 @@ mod tests {
             Artifact::from_file_or_digest("/nonexistent/artifact"),
             Err(ArtifactError::Read { path, .. }) if path == Path::new("/nonexistent/artifact")
         ));
+    }
+
+    #[test]
+    fn a_file_named_like_a_digest_is_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let name = "sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824";
+        std::fs::write(dir.path().join(name), b"artifact bytes").unwrap();
+        let artifact = Artifact::from_file_or_digest_in(dir.path(), name).unwrap();
+        assert_eq!(artifact, Artifact::Bytes(b"artifact bytes".to_vec()));
+        // Elsewhere the same argument is the digest.
+        let elsewhere = tempfile::tempdir().unwrap();
+        let artifact = Artifact::from_file_or_digest_in(elsewhere.path(), name).unwrap();
+        assert_eq!(artifact, Artifact::Digest(name.parse().unwrap()));
     }
 
     #[test]

@@ -53,6 +53,6 @@ pub use policy::BundlePolicy;
 pub use predicate::{PREDICATE_SHORT_NAMES, predicate_type_uri};
 pub use refusal::{Detail, Material, Reason, Refusal};
 pub use trust_root::{TrustRoot, TrustRootError};
-pub use tuf::{Freshness, PUBLIC_GOOD_TUF_URL, TufMode, TufSource};
+pub use tuf::{Freshness, PUBLIC_GOOD_TUF_URL, STAGING_TUF_URL, TufMode, TufSource};
 pub use verified::{BundleVerified, Signer};
 pub use verified_image::{VerifiedImage, verify_candidate_legacy};

@@ -22,6 +22,9 @@ use crate::trust_root::{TrustRoot, TrustRootError};
 /// The public-good instance's TUF repository.
 pub const PUBLIC_GOOD_TUF_URL: &str = "https://tuf-repo-cdn.sigstore.dev";
 
+/// Sigstore's staging TUF repository.
+pub const STAGING_TUF_URL: &str = "https://tuf-repo-cdn.sigstage.dev";
+
 /// Where a trusted root comes from over TUF.
 #[derive(Clone, Debug)]
 pub struct TufSource {
@@ -61,6 +64,13 @@ impl TufSource {
             cache_dir: cache_dir.into(),
             timeout: Duration::from_secs(30),
         }
+    }
+
+    /// Sigstore's staging repository (`sigstore-conformance --staging`), starting from the
+    /// staging `root.json` that ships with the upstream client, cached in `cache_dir`.
+    pub fn staging(cache_dir: impl Into<PathBuf>) -> Self {
+        let staging = sigstore_trust_root::SigstoreInstance::Staging;
+        Self::custom(STAGING_TUF_URL, staging.tuf_root().to_vec(), cache_dir)
     }
 
     /// Another repository (a mirror, a private Sigstore instance), trusting `root_json` as

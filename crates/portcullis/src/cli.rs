@@ -354,6 +354,13 @@ pub(crate) struct AuthorityArgs {
     #[arg(long, value_name = "FILE", requires = "tuf_url")]
     pub(crate) tuf_root: Option<PathBuf>,
 
+    /// Take the trusted root from Sigstore's staging instance (its TUF repository, starting
+    /// from the staging root that ships with Portcullis) instead of the public-good one; as
+    /// the sigstore-conformance client protocol's `--staging`. Ignored with --trusted-root,
+    /// which names the root outright.
+    #[arg(long, conflicts_with = "tuf_url")]
+    pub(crate) staging: bool,
+
     /// Where TUF metadata and the trusted root are cached [default:
     /// $XDG_CACHE_HOME/portcullis/tuf, else ~/.cache/portcullis/tuf]; one subdirectory per
     /// repository.

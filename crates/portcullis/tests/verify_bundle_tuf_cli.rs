@@ -122,6 +122,18 @@ async fn the_trusted_root_through_tuf_online_cached_and_missing() {
         text(&out)
     );
 
+    // --staging (the conformance protocol's flag): the staging repository, here offline with
+    // an empty cache, so the error names it; and it never falls back to public-good.
+    let out = run(&bundle, &empty, &["--staging", "--offline"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("https://tuf-repo-cdn.sigstage.dev")
+            && !stderr.contains("https://tuf-repo-cdn.sigstore.dev"),
+        "{}",
+        text(&out)
+    );
+
     // --trusted-root and TUF flags do not mix.
     let out = run(
         &bundle,

@@ -7,8 +7,8 @@ use anyhow::{Context, bail};
 use std::path::PathBuf;
 
 use portcullis_verify::{
-    BundlePolicy, Freshness, Identity, Matcher, PUBLIC_GOOD_TUF_URL, PublicKey, TrustRoot, TufMode,
-    TufSource, claims,
+    BundlePolicy, Freshness, Identity, Matcher, PUBLIC_GOOD_TUF_URL, PublicKey, STAGING_TUF_URL,
+    TrustRoot, TufMode, TufSource, claims,
 };
 use tracing::warn;
 
@@ -49,6 +49,7 @@ pub(crate) async fn trust_root(args: &AuthorityArgs) -> anyhow::Result<TrustRoot
                 .with_context(|| format!("cannot read TUF root {}", root.display()))?;
             TufSource::custom(url, root_json, base.join(cache_name(url)))
         }
+        _ if args.staging => TufSource::staging(base.join(cache_name(STAGING_TUF_URL))),
         _ => TufSource::public_good(base.join(cache_name(PUBLIC_GOOD_TUF_URL))),
     };
     let mode = if args.offline {
