@@ -8,7 +8,9 @@
 //!
 //! A caller must know:
 //! - Opening is idempotent: when the forge answers that a request from the same head to the
-//!   same base is already open, that one is looked up and returned as success.
+//!   same base is already open, that one is looked up and returned as success. Only a request
+//!   whose head branch is in the configured repository itself counts, never a fork's branch
+//!   of the same name.
 //! - Every call has a timeout ([`REQUEST_TIMEOUT`]) and is not retried here: a failed call
 //!   leaves the pushed branch as it is, and the next cycle's push opens the request again.
 //! - Tokens never reach `Debug`, `Display`, logs or errors; response bodies quoted in errors

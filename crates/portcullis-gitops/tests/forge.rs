@@ -3,10 +3,14 @@
 //!
 //! Why a fake: the forges' REST APIs are hosted services that cannot run here (no network,
 //! no accounts, no self-hosted GitLab or Gitea in the test environment). So the HTTP
-//! boundary is faked on loopback by a scripted axum server that answers with the providers'
-//! documented response bodies (`tests/fixtures/forge/*.json`, sources in the README there)
-//! and records every request for the assertions. Everything on our side of the boundary
-//! (reqwest, headers, JSON, JWT signing with aws-lc-rs) is the real code.
+//! boundary is faked on loopback by a scripted axum server that answers with response bodies
+//! recorded from the real services (`tests/fixtures/forge/*.json`: other projects' test
+//! cassettes and two issue pastes of real server output; sources in the README there) and
+//! records every request for the assertions. The recordings come from different
+//! repositories, so a test's configured repository and branches follow the body the lookup
+//! reads; the bodies the code only classifies (a 409 or 422) may name other branches.
+//! Everything on our side of the boundary (reqwest, headers, JSON, JWT signing with
+//! aws-lc-rs) is the real code.
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
@@ -119,6 +123,21 @@ fn fixture(name: &str) -> String {
     std::fs::read_to_string(&path).unwrap()
 }
 
+/// A recorded list body with `item` (a recorded body of the same model) added first or last;
+/// each body's bytes are kept.
+fn list_with(list: &str, item: &str, first: bool) -> String {
+    let inner = list
+        .trim_end()
+        .strip_prefix('[')
+        .and_then(|l| l.strip_suffix(']'))
+        .unwrap();
+    if first {
+        format!("[{item},{inner}]")
+    } else {
+        format!("[{inner},{item}]")
+    }
+}
+
 fn token_file(dir: &Path) -> PathBuf {
     let path = dir.join("token");
     std::fs::write(&path, format!("{TOKEN}\n")).unwrap();
@@ -148,39 +167,107 @@ fn header<'a>(s: &'a Seen, name: &str) -> &'a str {
 #[tokio::test]
 async fn github_creates_a_pull_request_with_a_bearer_token() {
     let dir = tempfile::tempdir().unwrap();
-    let fake = Fake::start(vec![(201, fixture("github-pull-created.json"))]).await;
-    let gh = client(
-        Provider::GitHub,
-        &fake,
-        "octocat/Hello-World",
-        Auth::TokenFile(token_file(dir.path())),
-    );
-    let pr = gh
-        .open_pull_request(&spec("new-topic", "master"))
-        .await
-        .unwrap();
-    assert_eq!(
-        pr,
-        PullRequest {
-            number: 1347,
-            url: "https://github.com/octocat/Hello-World/pull/1347".to_owned()
-        }
-    );
-    let seen = fake.seen();
-    assert_eq!(seen.len(), 1);
-    assert_eq!(seen[0].method, "POST");
-    assert_eq!(seen[0].path, "/repos/octocat/Hello-World/pulls");
-    assert_eq!(header(&seen[0], "authorization"), format!("Bearer {TOKEN}"));
-    assert_eq!(header(&seen[0], "accept"), "application/vnd.github+json");
-    assert_eq!(seen[0].body["head"], "new-topic");
-    assert_eq!(seen[0].body["base"], "master");
-    assert_eq!(seen[0].body["title"], "chore: update images");
-    assert_eq!(seen[0].body["body"], "Verified by Portcullis.");
+    // The 2021 recording, and a 2024 one with GitHub's newer field set (its login and
+    // repository name were replaced by placeholders when it was recorded).
+    let cases = [
+        (
+            "github-pull-created.json",
+            "testgh3py/github3py",
+            ("develop", "master"),
+            1,
+            "https://github.com/testgh3py/github3py/pull/1",
+        ),
+        (
+            "github-pull-created-2024-octokit-rb.json",
+            "GITHUB_LOGIN/GITHUB_TEST_REPOSITORY",
+            ("branch-for-pr-not-draft", "main"),
+            2,
+            "https://github.com/<GITHUB_LOGIN>/<GITHUB_TEST_REPOSITORY>/pull/2",
+        ),
+    ];
+    for (body, repo, (head, base), number, url) in cases {
+        let fake = Fake::start(vec![(201, fixture(body))]).await;
+        let gh = client(
+            Provider::GitHub,
+            &fake,
+            repo,
+            Auth::TokenFile(token_file(dir.path())),
+        );
+        let pr = gh.open_pull_request(&spec(head, base)).await.unwrap();
+        assert_eq!(
+            pr,
+            PullRequest {
+                number,
+                url: url.to_owned()
+            }
+        );
+        let seen = fake.seen();
+        assert_eq!(seen.len(), 1);
+        assert_eq!(seen[0].method, "POST");
+        assert_eq!(seen[0].path, format!("/repos/{repo}/pulls"));
+        assert_eq!(header(&seen[0], "authorization"), format!("Bearer {TOKEN}"));
+        assert_eq!(header(&seen[0], "accept"), "application/vnd.github+json");
+        assert_eq!(seen[0].body["head"], head);
+        assert_eq!(seen[0].body["base"], base);
+        assert_eq!(seen[0].body["title"], "chore: update images");
+        assert_eq!(seen[0].body["body"], "Verified by Portcullis.");
+    }
 }
 
 #[tokio::test]
 async fn github_already_exists_returns_the_open_one() {
     let dir = tempfile::tempdir().unwrap();
+    // The recorded 2013 form and the modern one (with `documentation_url` and `status`) both
+    // mean "already exists". The filtered list holds the one open pull: the recorded pull
+    // (a list item is the same pull with fewer fields).
+    for exists in [
+        "github-pull-exists-422.json",
+        "github-pull-exists-422-modern-issue-paste.json",
+    ] {
+        let fake = Fake::start(vec![
+            (422, fixture(exists)),
+            (200, format!("[{}]", fixture("github-pull-created.json"))),
+        ])
+        .await;
+        let gh = client(
+            Provider::GitHub,
+            &fake,
+            "testgh3py/github3py",
+            Auth::TokenFile(token_file(dir.path())),
+        );
+        let pr = gh
+            .open_pull_request(&spec("develop", "master"))
+            .await
+            .unwrap();
+        assert_eq!(
+            pr,
+            PullRequest {
+                number: 1,
+                url: "https://github.com/testgh3py/github3py/pull/1".to_owned()
+            },
+            "{exists}"
+        );
+        let seen = fake.seen();
+        assert_eq!(seen.len(), 2, "{exists}");
+        assert_eq!(seen[1].method, "GET");
+        assert_eq!(seen[1].path, "/repos/testgh3py/github3py/pulls");
+        assert!(
+            seen[1].query.contains("head=testgh3py%3Adevelop"),
+            "{}",
+            seen[1].query
+        );
+        assert!(seen[1].query.contains("base=master"));
+        assert!(seen[1].query.contains("state=open"));
+    }
+}
+
+#[tokio::test]
+async fn github_lookup_skips_pulls_from_forks() {
+    let dir = tempfile::tempdir().unwrap();
+    // The recorded list of betamaxpy/betamax: #182 and #188 are from `patch-1` into `master`,
+    // but #182's fork was deleted (`head.repo` null) and #188's is marksomething/betamax.
+    // The server's `head=betamaxpy:patch-1` filter would leave them out; should one get
+    // through, neither is betamaxpy's own `patch-1`.
     let fake = Fake::start(vec![
         (422, fixture("github-pull-exists-422.json")),
         (200, fixture("github-pulls-list.json")),
@@ -189,24 +276,33 @@ async fn github_already_exists_returns_the_open_one() {
     let gh = client(
         Provider::GitHub,
         &fake,
-        "octocat/Hello-World",
+        "betamaxpy/betamax",
         Auth::TokenFile(token_file(dir.path())),
     );
-    let pr = gh
-        .open_pull_request(&spec("new-topic", "master"))
+    let e = gh
+        .open_pull_request(&spec("patch-1", "master"))
         .await
-        .unwrap();
-    assert_eq!(pr.number, 1347);
-    let seen = fake.seen();
-    assert_eq!(seen[1].method, "GET");
-    assert_eq!(seen[1].path, "/repos/octocat/Hello-World/pulls");
+        .unwrap_err();
     assert!(
-        seen[1].query.contains("head=octocat%3Anew-topic"),
+        matches!(
+            &e,
+            ForgeError::ExistingNotFound { provider: Provider::GitHub, head, base }
+                if head == "patch-1" && base == "master"
+        ),
+        "{e:?}"
+    );
+    assert!(
+        e.to_string()
+            .contains("none is open from this repository's own patch-1"),
+        "{e}"
+    );
+    let seen = fake.seen();
+    assert_eq!(seen.len(), 2);
+    assert!(
+        seen[1].query.contains("head=betamaxpy%3Apatch-1"),
         "{}",
         seen[1].query
     );
-    assert!(seen[1].query.contains("base=master"));
-    assert!(seen[1].query.contains("state=open"));
 }
 
 #[tokio::test]
@@ -246,11 +342,11 @@ async fn unauthorized_is_a_clear_error_without_the_token() {
         let gh = client(
             Provider::GitHub,
             &fake,
-            "octocat/Hello-World",
+            "testgh3py/github3py",
             Auth::TokenFile(token_file(dir.path())),
         );
         let e = gh
-            .open_pull_request(&spec("new-topic", "master"))
+            .open_pull_request(&spec("develop", "master"))
             .await
             .unwrap_err();
         assert!(e.is_auth(), "{e:?}");
@@ -312,26 +408,29 @@ async fn gitlab_creates_a_merge_request_on_the_encoded_project_path() {
     let gl = client(
         Provider::GitLab,
         &fake,
-        "my-group/my-project",
+        "packit-service/ogr-tests",
         Auth::TokenFile(token_file(dir.path())),
     );
-    let pr = gl.open_pull_request(&spec("test1", "main")).await.unwrap();
+    let pr = gl
+        .open_pull_request(&spec("test-branch1", "master"))
+        .await
+        .unwrap();
     assert_eq!(
         pr,
         PullRequest {
-            number: 1,
-            url: "http://gitlab.example.com/my-group/my-project/merge_requests/1".to_owned()
+            number: 48,
+            url: "https://gitlab.com/packit-service/ogr-tests/-/merge_requests/48".to_owned()
         }
     );
     let seen = fake.seen();
     assert_eq!(
         seen[0].path,
-        "/projects/my-group%2Fmy-project/merge_requests"
+        "/projects/packit-service%2Fogr-tests/merge_requests"
     );
     assert_eq!(header(&seen[0], "private-token"), TOKEN);
     assert_eq!(header(&seen[0], "authorization"), "");
-    assert_eq!(seen[0].body["source_branch"], "test1");
-    assert_eq!(seen[0].body["target_branch"], "main");
+    assert_eq!(seen[0].body["source_branch"], "test-branch1");
+    assert_eq!(seen[0].body["target_branch"], "master");
     assert_eq!(seen[0].body["description"], "Verified by Portcullis.");
 }
 
@@ -346,17 +445,58 @@ async fn gitlab_conflict_returns_the_open_merge_request() {
     let gl = client(
         Provider::GitLab,
         &fake,
-        "my-group/my-project",
+        "packit-service/ogr-tests",
         Auth::TokenFile(token_file(dir.path())),
     );
-    let pr = gl.open_pull_request(&spec("test1", "main")).await.unwrap();
-    assert_eq!(pr.number, 1);
+    let pr = gl.open_pull_request(&spec("pr-3", "master")).await.unwrap();
+    assert_eq!(
+        pr,
+        PullRequest {
+            number: 50,
+            url: "https://gitlab.com/packit-service/ogr-tests/-/merge_requests/50".to_owned()
+        }
+    );
     let list = &fake.seen()[1];
     assert_eq!(list.method, "GET");
-    assert_eq!(list.path, "/projects/my-group%2Fmy-project/merge_requests");
-    assert!(list.query.contains("source_branch=test1"));
-    assert!(list.query.contains("target_branch=main"));
+    assert_eq!(
+        list.path,
+        "/projects/packit-service%2Fogr-tests/merge_requests"
+    );
+    assert!(list.query.contains("source_branch=pr-3"));
+    assert!(list.query.contains("target_branch=master"));
     assert!(list.query.contains("state=opened"));
+}
+
+#[tokio::test]
+async fn gitlab_conflict_never_returns_a_forks_merge_request() {
+    let dir = tempfile::tempdir().unwrap();
+    // In the recorded list, !25 is from `lachmanfrantisek-master-patch-55321` into `master`
+    // of project 14233409, but from the fork 14255608 (`source_project_id`): GitLab's
+    // `source_branch` filter does not restrict the source project.
+    let fake = Fake::start(vec![
+        (409, fixture("gitlab-merge-request-exists-409.json")),
+        (200, fixture("gitlab-merge-requests-list.json")),
+    ])
+    .await;
+    let gl = client(
+        Provider::GitLab,
+        &fake,
+        "packit-service/ogr-tests",
+        Auth::TokenFile(token_file(dir.path())),
+    );
+    let e = gl
+        .open_pull_request(&spec("lachmanfrantisek-master-patch-55321", "master"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            &e,
+            ForgeError::ExistingNotFound { provider: Provider::GitLab, head, base }
+                if head == "lachmanfrantisek-master-patch-55321" && base == "master"
+        ),
+        "{e:?}"
+    );
+    assert_eq!(fake.seen().len(), 2);
 }
 
 #[tokio::test]
@@ -370,14 +510,31 @@ async fn gitlab_conflict_without_an_open_one_says_so() {
     let gl = client(
         Provider::GitLab,
         &fake,
-        "my-group/my-project",
+        "packit-service/ogr-tests",
         Auth::TokenFile(token_file(dir.path())),
     );
     let e = gl
-        .open_pull_request(&spec("test1", "main"))
+        .open_pull_request(&spec("pr-3", "master"))
         .await
         .unwrap_err();
     assert!(matches!(e, ForgeError::ExistingNotFound { .. }), "{e:?}");
+}
+
+/// The recorded Forgejo open-request list with the recorded #217 (packit-validator's own
+/// `readme-change-1` into `master`, created in the same recording after the list) added.
+fn gitea_list_with_ours(first: bool) -> String {
+    list_with(
+        &fixture("gitea-pulls-list.json"),
+        &fixture("gitea-pull-created.json"),
+        first,
+    )
+}
+
+fn gitea_ours() -> PullRequest {
+    PullRequest {
+        number: 217,
+        url: "https://v10.next.forgejo.org/packit-validator/ogr-tests/pulls/217".to_owned(),
+    }
 }
 
 #[tokio::test]
@@ -386,38 +543,84 @@ async fn gitea_creates_and_finds_existing_pull_requests() {
     let fake = Fake::start(vec![
         (201, fixture("gitea-pull-created.json")),
         (409, fixture("gitea-pull-exists-409.json")),
+        (200, gitea_list_with_ours(false)),
+    ])
+    .await;
+    let gt = client(
+        Provider::Gitea,
+        &fake,
+        "packit-validator/ogr-tests",
+        Auth::TokenFile(token_file(dir.path())),
+    );
+    assert_eq!(
+        gt.open_pull_request(&spec("readme-change-1", "master"))
+            .await
+            .unwrap(),
+        gitea_ours()
+    );
+    // The second time the forge says it exists; the list holds others first, among them a
+    // fork's request from a branch of the same name.
+    assert_eq!(
+        gt.open_pull_request(&spec("readme-change-1", "master"))
+            .await
+            .unwrap(),
+        gitea_ours()
+    );
+    let seen = fake.seen();
+    assert_eq!(seen[0].path, "/repos/packit-validator/ogr-tests/pulls");
+    assert_eq!(header(&seen[0], "authorization"), format!("token {TOKEN}"));
+    assert_eq!(seen[0].body["head"], "readme-change-1");
+    assert_eq!(seen[2].method, "GET");
+    assert_eq!(seen[2].path, "/repos/packit-validator/ogr-tests/pulls");
+    assert!(seen[2].query.contains("state=open"));
+}
+
+#[tokio::test]
+async fn gitea_lookup_never_takes_a_forks_request_with_the_same_branch() {
+    let dir = tempfile::tempdir().unwrap();
+    // The recorded list has #216 from the fork lbarcziova/ogr-tests, branch `readme-change-1`,
+    // into `master`. With ours listed before or after it, ours is found.
+    for first in [true, false] {
+        let fake = Fake::start(vec![
+            (409, fixture("gitea-pull-exists-409.json")),
+            (200, gitea_list_with_ours(first)),
+        ])
+        .await;
+        let gt = client(
+            Provider::Gitea,
+            &fake,
+            "packit-validator/ogr-tests",
+            Auth::TokenFile(token_file(dir.path())),
+        );
+        let pr = gt
+            .open_pull_request(&spec("readme-change-1", "master"))
+            .await
+            .unwrap();
+        assert_eq!(pr, gitea_ours(), "ours listed first: {first}");
+    }
+    // With only the fork's listed, none is ours, and the forge's answer is the error.
+    let fake = Fake::start(vec![
+        (409, fixture("gitea-pull-exists-409.json")),
         (200, fixture("gitea-pulls-list.json")),
     ])
     .await;
     let gt = client(
         Provider::Gitea,
         &fake,
-        "acme/deploy",
+        "packit-validator/ogr-tests",
         Auth::TokenFile(token_file(dir.path())),
     );
-    let want = PullRequest {
-        number: 5,
-        url: "https://gitea.example.com/acme/deploy/pulls/5".to_owned(),
-    };
-    assert_eq!(
-        gt.open_pull_request(&spec("portcullis/update", "main"))
-            .await
-            .unwrap(),
-        want
+    let e = gt
+        .open_pull_request(&spec("readme-change-1", "master"))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, ForgeError::Status { status: 409, .. }), "{e:?}");
+    assert!(
+        e.to_string()
+            .contains("pull request already exists for these targets"),
+        "{e}"
     );
-    // The second time the forge says it exists; the list holds an unrelated one first.
-    assert_eq!(
-        gt.open_pull_request(&spec("portcullis/update", "main"))
-            .await
-            .unwrap(),
-        want
-    );
-    let seen = fake.seen();
-    assert_eq!(seen[0].path, "/repos/acme/deploy/pulls");
-    assert_eq!(header(&seen[0], "authorization"), format!("token {TOKEN}"));
-    assert_eq!(seen[0].body["head"], "portcullis/update");
-    assert_eq!(seen[2].method, "GET");
-    assert!(seen[2].query.contains("state=open"));
+    assert_eq!(fake.seen().len(), 2, "one page, shorter than a full one");
 }
 
 #[tokio::test]
@@ -432,14 +635,14 @@ async fn the_token_file_is_read_on_every_call() {
     let gt = client(
         Provider::Gitea,
         &fake,
-        "acme/deploy",
+        "packit-validator/ogr-tests",
         Auth::TokenFile(path.clone()),
     );
-    gt.open_pull_request(&spec("portcullis/update", "main"))
+    gt.open_pull_request(&spec("readme-change-1", "master"))
         .await
         .unwrap();
     std::fs::write(&path, "rotated").unwrap();
-    gt.open_pull_request(&spec("portcullis/update", "main"))
+    gt.open_pull_request(&spec("readme-change-1", "master"))
         .await
         .unwrap();
     assert_eq!(header(&fake.seen()[1], "authorization"), "token rotated");
@@ -486,7 +689,7 @@ fn openssl_key(dir: &Path, pkcs1: bool) -> (PathBuf, Vec<u8>) {
     (key, std::fs::read(public).unwrap())
 }
 
-/// The installation token fixture with `expires_at` set `secs` from now.
+/// The recorded installation token with `expires_at` set `secs` from now.
 fn installation_token(secs: i64) -> String {
     let mut v: Value = serde_json::from_str(&fixture("github-installation-token.json")).unwrap();
     let at = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(secs);
@@ -530,13 +733,13 @@ async fn github_app_jwt_is_rs256_signed_and_the_token_is_cached() {
         let gh = client(
             Provider::GitHub,
             &fake,
-            "octocat/Hello-World",
+            "testgh3py/github3py",
             Auth::GitHubApp(app),
         );
-        gh.open_pull_request(&spec("new-topic", "master"))
+        gh.open_pull_request(&spec("develop", "master"))
             .await
             .unwrap();
-        gh.open_pull_request(&spec("new-topic", "master"))
+        gh.open_pull_request(&spec("develop", "master"))
             .await
             .unwrap();
         let seen = fake.seen();
@@ -549,11 +752,9 @@ async fn github_app_jwt_is_rs256_signed_and_the_token_is_cached() {
             .unwrap();
         check_jwt(jwt, &public, "12345");
         for s in &seen[1..] {
-            assert_eq!(s.path, "/repos/octocat/Hello-World/pulls");
-            assert_eq!(
-                header(s, "authorization"),
-                "Bearer ghs_16C7e42F292c6912E7710c838347Ae178B4a"
-            );
+            assert_eq!(s.path, "/repos/testgh3py/github3py/pulls");
+            // The recording's token, as its cassette filtered it.
+            assert_eq!(header(s, "authorization"), "Bearer <INSTALLATION_TOKEN>");
         }
     }
 }
@@ -562,9 +763,16 @@ async fn github_app_jwt_is_rs256_signed_and_the_token_is_cached() {
 async fn github_app_token_is_minted_again_near_or_past_expiry() {
     let dir = tempfile::tempdir().unwrap();
     let (key, _) = openssl_key(dir.path(), true);
+    let recorded = fixture("github-installation-token.json");
+    let expired: jiff::Timestamp = serde_json::from_str::<Value>(&recorded).unwrap()["expires_at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(expired < jiff::Timestamp::now(), "{expired}");
     let fake = Fake::start(vec![
-        // The documentation's own example expired in 2016.
-        (201, fixture("github-installation-token.json")),
+        // The recorded token, as recorded: it expired in 2021.
+        (201, recorded),
         (201, fixture("github-pull-created.json")),
         // Four minutes left is inside the five-minute refresh margin.
         (201, installation_token(240)),
@@ -576,11 +784,11 @@ async fn github_app_token_is_minted_again_near_or_past_expiry() {
     let gh = client(
         Provider::GitHub,
         &fake,
-        "octocat/Hello-World",
+        "testgh3py/github3py",
         Auth::GitHubApp(GitHubApp::new("12345", 987, key)),
     );
     for _ in 0..3 {
-        gh.open_pull_request(&spec("new-topic", "master"))
+        gh.open_pull_request(&spec("develop", "master"))
             .await
             .unwrap();
     }
@@ -601,11 +809,11 @@ async fn github_app_refused_installation_is_an_auth_error() {
     let gh = client(
         Provider::GitHub,
         &fake,
-        "octocat/Hello-World",
+        "testgh3py/github3py",
         Auth::GitHubApp(GitHubApp::new("12345", 987, key)),
     );
     let e = gh
-        .open_pull_request(&spec("new-topic", "master"))
+        .open_pull_request(&spec("develop", "master"))
         .await
         .unwrap_err();
     assert!(e.is_auth(), "{e:?}");

@@ -1,6 +1,7 @@
-//! The providers' REST calls: create, and on "already exists" list the open requests from the
-//! same head into the same base. Response bodies are parsed leniently (unknown fields kept
-//! out, only the fields used are required).
+//! The providers' REST calls: create, and on "already exists" list the open requests and take
+//! the one from the same head branch of the same repository (never a fork's branch of the same
+//! name) into the same base. Response bodies are parsed leniently (unknown fields kept out,
+//! only the fields used are read; `Pull::is_ours` says what an absent one means).
 
 use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderName, HeaderValue};
 use reqwest::{Method, StatusCode};
@@ -43,6 +44,43 @@ struct Pull {
 struct BranchRef {
     #[serde(rename = "ref")]
     name: String,
+    /// The repository holding the branch. Both forges send `null` once a fork is deleted
+    /// (recorded in GitHub's list), which is not the same as not sending the field.
+    #[serde(default)]
+    repo: Field<RepoRef>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RepoRef {
+    #[serde(default)]
+    full_name: Option<String>,
+}
+
+/// A field that may be absent, `null`, or hold a value.
+#[derive(Debug, Default)]
+enum Field<T> {
+    #[default]
+    Absent,
+    Null,
+    Value(T),
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Field<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Option::<T>::deserialize(d)?.map_or(Self::Null, Self::Value))
+    }
+}
+
+/// How much a listed pull's own fields must prove that it is the one from our head into
+/// our base.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Listing {
+    /// The server filtered by `owner:branch` and base (GitHub): a field the answer lacks is
+    /// left to that filter, and only a field that contradicts it rules the pull out.
+    Filtered,
+    /// Every open request of the repository, forks' included (Gitea): the branches and the
+    /// head repository must be present and match.
+    Unfiltered,
 }
 
 /// A GitLab merge request, as much of it as is used.
@@ -54,6 +92,12 @@ struct MergeRequest {
     source_branch: Option<String>,
     #[serde(default)]
     target_branch: Option<String>,
+    #[serde(default)]
+    source_project_id: Option<u64>,
+    #[serde(default)]
+    target_project_id: Option<u64>,
+    #[serde(default)]
+    project_id: Option<u64>,
 }
 
 /// An answer: status and body.
@@ -149,7 +193,7 @@ impl Call<'_> {
                     ("state", "open".to_owned()),
                 ];
                 let pulls: Vec<Pull> = self.list(url, &query).await?;
-                Ok(pick_pull(pulls, spec))
+                Ok(pick_pull(pulls, spec, self.repository, Listing::Filtered))
             }
             Provider::GitLab => {
                 let url = format!("{}/merge_requests", self.project_url());
@@ -164,6 +208,7 @@ impl Call<'_> {
                     .find(|m| {
                         m.source_branch.as_deref().is_none_or(|b| b == spec.head)
                             && m.target_branch.as_deref().is_none_or(|b| b == spec.base)
+                            && m.is_from_the_project_itself()
                     })
                     .map(|m| PullRequest {
                         number: m.iid,
@@ -180,17 +225,10 @@ impl Call<'_> {
                     ];
                     let pulls: Vec<Pull> = self.list(url.clone(), &query).await?;
                     let last = pulls.len() < PAGE_SIZE as usize;
-                    // Gitea cannot filter by branch: only a request whose branches are
-                    // known to match counts.
-                    let found = pulls.into_iter().find(|p| {
-                        p.head.as_ref().is_some_and(|h| h.name == spec.head)
-                            && p.base.as_ref().is_some_and(|b| b.name == spec.base)
-                    });
-                    if let Some(p) = found {
-                        return Ok(Some(PullRequest {
-                            number: p.number,
-                            url: p.html_url,
-                        }));
+                    // Gitea cannot filter by branch or head repository.
+                    let found = pick_pull(pulls, spec, self.repository, Listing::Unfiltered);
+                    if found.is_some() {
+                        return Ok(found);
                     }
                     if last {
                         break;
@@ -312,17 +350,64 @@ impl Answer {
     }
 }
 
-fn pick_pull(pulls: Vec<Pull>, spec: &PullRequestSpec) -> Option<PullRequest> {
+fn pick_pull(
+    pulls: Vec<Pull>,
+    spec: &PullRequestSpec,
+    repository: &str,
+    listing: Listing,
+) -> Option<PullRequest> {
     pulls
         .into_iter()
-        .find(|p| {
-            p.head.as_ref().is_none_or(|h| h.name == spec.head)
-                && p.base.as_ref().is_none_or(|b| b.name == spec.base)
-        })
+        .find(|p| p.is_ours(spec, repository, listing))
         .map(|p| PullRequest {
             number: p.number,
             url: p.html_url,
         })
+}
+
+impl Pull {
+    /// Whether this is the request from `spec.head` in `repository` itself (not a fork's
+    /// branch of the same name) into `spec.base`. Forge repository names are compared ASCII
+    /// case-insensitively, as both forges resolve them; branch names exactly.
+    ///
+    /// The head repository is judged by `head.repo.full_name` against the configured
+    /// `owner/name` (not Gitea's `head.repo_id == base.repo_id`, which GitHub lacks), so one
+    /// rule serves both forges; a repository configured under a name it no longer has finds
+    /// no request, which fails safe. `null` (a deleted fork) is never ours. Whether an absent
+    /// field can count depends on the listing: Gitea's is unfiltered, so a request is taken
+    /// only when its head repository is named and is ours; GitHub's server filter already
+    /// restricted the list to our owner's branch, so an absent field leaves that filter to
+    /// decide and only a named other repository rules a pull out.
+    fn is_ours(&self, spec: &PullRequestSpec, repository: &str, listing: Listing) -> bool {
+        let unsaid = listing == Listing::Filtered;
+        let branch = |b: Option<&BranchRef>, want: &str| b.map_or(unsaid, |b| b.name == want);
+        let head_repo = match self.head.as_ref().map(|h| &h.repo) {
+            Some(Field::Value(RepoRef {
+                full_name: Some(name),
+            })) => name.eq_ignore_ascii_case(repository),
+            Some(Field::Null) => false,
+            None | Some(Field::Absent) | Some(Field::Value(RepoRef { full_name: None })) => unsaid,
+        };
+        branch(self.head.as_ref(), &spec.head)
+            && branch(self.base.as_ref(), &spec.base)
+            && head_repo
+    }
+}
+
+impl MergeRequest {
+    /// Whether the request comes from a branch of the project it is in. GitLab's
+    /// `source_branch` filter does not restrict the source project, so a fork's request
+    /// from a branch of the same name is listed too (`source_project_id` is the fork's).
+    /// Without both ids to compare a request is not taken: a fork's must never be.
+    fn is_from_the_project_itself(&self) -> bool {
+        match (
+            self.source_project_id,
+            self.target_project_id.or(self.project_id),
+        ) {
+            (Some(source), Some(target)) => source == target,
+            _ => false,
+        }
+    }
 }
 
 /// A header value marked sensitive (kept out of the HTTP client's debug output).
@@ -402,6 +487,65 @@ mod tests {
             "acme%2Finfra%2Fdeploy"
         );
         assert_eq!(encode_component("a.b-c_d~e"), "a.b-c_d~e");
+    }
+
+    fn spec() -> PullRequestSpec {
+        PullRequestSpec {
+            head: "b".to_owned(),
+            base: "m".to_owned(),
+            title: String::new(),
+            body: String::new(),
+        }
+    }
+
+    /// `(Filtered, Unfiltered)` verdicts for a pull whose `head` is `head`.
+    fn ours(head: &str) -> (bool, bool) {
+        let text = format!(r#"{{"number":1,"html_url":"u",{head}"base":{{"ref":"m"}}}}"#);
+        let pull: Pull = serde_json::from_str(&text).unwrap();
+        (
+            pull.is_ours(&spec(), "acme/deploy", Listing::Filtered),
+            pull.is_ours(&spec(), "acme/deploy", Listing::Unfiltered),
+        )
+    }
+
+    #[test]
+    fn a_pull_is_ours_only_from_our_own_repository() {
+        let named = |n: &str| format!(r#""head":{{"ref":"b","repo":{{"full_name":"{n}"}}}},"#);
+        assert_eq!(ours(&named("acme/deploy")), (true, true));
+        assert_eq!(ours(&named("Acme/DEPLOY")), (true, true));
+        assert_eq!(ours(&named("fork/deploy")), (false, false));
+        assert_eq!(ours(&named("acme/deploy2")), (false, false));
+        // A deleted fork.
+        assert_eq!(ours(r#""head":{"ref":"b","repo":null},"#), (false, false));
+        // Not said: GitHub's server filter decides, Gitea's unfiltered list cannot.
+        assert_eq!(ours(r#""head":{"ref":"b"},"#), (true, false));
+        assert_eq!(ours(r#""head":{"ref":"b","repo":{}},"#), (true, false));
+        assert_eq!(ours(""), (true, false));
+        // Another branch, whoever's.
+        assert_eq!(
+            ours(r#""head":{"ref":"c","repo":{"full_name":"acme/deploy"}},"#),
+            (false, false)
+        );
+    }
+
+    #[test]
+    fn a_merge_request_is_ours_only_from_the_project_itself() {
+        let from = |ids: &str| {
+            serde_json::from_str::<MergeRequest>(&format!(r#"{{"iid":1,"web_url":"u"{ids}}}"#))
+                .unwrap()
+                .is_from_the_project_itself()
+        };
+        assert!(from(
+            r#","source_project_id":3,"target_project_id":3,"project_id":3"#
+        ));
+        assert!(from(r#","source_project_id":3,"project_id":3"#));
+        assert!(!from(
+            r#","source_project_id":4,"target_project_id":3,"project_id":3"#
+        ));
+        assert!(!from(r#","source_project_id":4,"project_id":3"#));
+        assert!(!from(r#","target_project_id":3,"project_id":3"#));
+        assert!(!from(r#","source_project_id":3"#));
+        assert!(!from(""));
     }
 
     #[test]

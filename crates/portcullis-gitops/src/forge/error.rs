@@ -130,10 +130,11 @@ pub enum ForgeError {
         #[source]
         source: serde_json::Error,
     },
-    /// The forge said a request already exists, but none is open from head to base.
+    /// The forge said a request already exists, but none is open from head (in the
+    /// configured repository itself, not a fork) to base.
     #[error(
         "{provider}: the forge reports a request from {head} into {base} already exists, \
-         but none is open"
+         but none is open from this repository's own {head} (a fork's does not count)"
     )]
     ExistingNotFound {
         /// The provider.
