@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use portcullis_gate::WatchedImage;
 use portcullis_gitops::forge::{Auth, ForgeClient, GitHubApp, Provider};
+use portcullis_gitops::template::Template;
 use portcullis_image::ImageRef;
 use portcullis_image::aiu::ContainerImage;
 use portcullis_policy::Strategy;
@@ -363,15 +364,40 @@ impl Config {
                 })?;
             }
         }
+        // Templates are parsed now, so a mistake is reported before any cycle runs.
+        for app in &config.applications {
+            if let Some(message) = &app.write_back.commit_message {
+                Template::parse("commit-message", message).with_context(|| {
+                    format!(
+                        "{}: application '{}': writeBack.commitMessage",
+                        path.display(),
+                        app.name
+                    )
+                })?;
+            }
+            if app.templated_branch() {
+                Template::parse("branch", &app.branches().1).with_context(|| {
+                    format!(
+                        "{}: application '{}': writeBack.branch",
+                        path.display(),
+                        app.name
+                    )
+                })?;
+            }
+        }
         // One commit per repository and branch: its applications must agree on how it is
         // written (the message template and the pull request), or one would silently win.
-        let mut groups: std::collections::BTreeMap<(&str, &str, Option<&str>), &Application> =
+        // A templated write branch is rendered, and committed, per application.
+        // (repository, branch, writeBack.branch, the application when that is a template)
+        type CommitKey<'a> = (&'a str, &'a str, Option<&'a str>, Option<&'a str>);
+        let mut groups: std::collections::BTreeMap<CommitKey<'_>, &Application> =
             std::collections::BTreeMap::new();
         for app in &config.applications {
             let key = (
                 app.repository.as_str(),
                 app.branch.as_str(),
                 app.write_back.branch.as_deref(),
+                app.templated_branch().then_some(app.name.as_str()),
             );
             match groups.get(&key) {
                 None => {
@@ -407,6 +433,25 @@ impl Config {
 }
 
 impl Application {
+    /// The base branch and the write branch: `writeBack.branch` is `base[:write]`, either
+    /// part defaulting to `branch`; the write branch may be a template.
+    pub(crate) fn branches(&self) -> (String, String) {
+        match self.write_back.branch.as_deref() {
+            Some(spec) => {
+                let (base, write) = spec.split_once(':').unwrap_or((spec, ""));
+                let base = if base.is_empty() { &self.branch } else { base };
+                let write = if write.is_empty() { base } else { write };
+                (base.to_owned(), write.to_owned())
+            }
+            None => (self.branch.clone(), self.branch.clone()),
+        }
+    }
+
+    /// Whether the write branch is a template (rendered for each application's changes).
+    pub(crate) fn templated_branch(&self) -> bool {
+        self.branches().1.contains("{{")
+    }
+
     /// What the gate is asked about `image`.
     pub(crate) fn watched(&self, image: &Image) -> anyhow::Result<WatchedImage> {
         // Image Updater's image-list entry: `alias=image[:constraint]`.
@@ -492,6 +537,55 @@ mod tests {
             err.contains("'a' and 'b'") && err.contains("commitMessage"),
             "{err}"
         );
+        Ok(())
+    }
+
+    #[test]
+    fn templates_are_checked_when_the_file_loads() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("portcullis.yaml");
+        let app = |name: &str, write_back: &str| {
+            format!(
+                "- name: {name}\n  repository: https://git.example.com/acme/deploy.git\n  \
+                 writeBack: {write_back}\n  images: [{{image: ghcr.io/acme/{name}}}]\n"
+            )
+        };
+        let head = "apiVersion: portcullis.dev/v1alpha1\nkind: Config\napplications:\n";
+        std::fs::write(
+            &path,
+            format!(
+                "{head}{}",
+                app("a", "{commitMessage: \"update {{ .AppName \"}")
+            ),
+        )?;
+        let err = format!("{:#}", Config::load(&path).unwrap_err());
+        assert!(
+            err.contains("application 'a'") && err.contains("writeBack.commitMessage"),
+            "{err}"
+        );
+        std::fs::write(
+            &path,
+            format!(
+                "{head}{}",
+                app("a", "{branch: \"main:portcullis/{{ .AppName\"}")
+            ),
+        )?;
+        let err = format!("{:#}", Config::load(&path).unwrap_err());
+        assert!(err.contains("writeBack.branch"), "{err}");
+        // A branch rendered per application: the applications are committed apart and need
+        // not agree on their messages.
+        let templated = |m: &str| {
+            format!("{{branch: \"main:portcullis/{{{{.AppName}}}}\", commitMessage: \"{m}\"}}")
+        };
+        std::fs::write(
+            &path,
+            format!(
+                "{head}{}{}",
+                app("a", &templated("one")),
+                app("b", &templated("two"))
+            ),
+        )?;
+        Config::load(&path)?;
         Ok(())
     }
 

@@ -631,3 +631,47 @@ async fn an_x509_signing_configuration_signs_the_commit_with_cms() {
     let refused = verify(other.certificate_pem());
     assert_eq!(refused.status.code(), Some(3), "{}", describe(&refused));
 }
+
+/// A write branch given as a template is rendered for each application, as Image Updater
+/// does: two applications of one repository with `main:portcullis/{{.AppName}}`, of which
+/// only `web` has an update, give one commit on `portcullis/web` and nothing else; `main`
+/// is untouched.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_templated_write_branch_is_rendered_per_application() {
+    let w = World::new().await;
+    let host = w.reg.host();
+    let (web, app) = w.one_web_app().await;
+    w.image("acme/api", "2.0.0", true).await;
+    w.seed(&[(
+        "apps/api/kustomization.yaml",
+        format!("images:\n- name: {host}/acme/api\n  newTag: 2.0.0\n"),
+    )]);
+    let remote = w.remote.display().to_string();
+    let branch = "branch: \"main:portcullis/{{.AppName}}\"";
+    let app = app.replace(
+        "writeBack: {target: kustomization}",
+        &format!("writeBack: {{target: kustomization, {branch}}}"),
+    );
+    assert!(app.contains("portcullis/"), "{app}");
+    // `api` comes first: the branch must still be named after the application that changed.
+    w.write_config(&format!(
+        "  - name: api\n    repository: {remote}\n    path: apps/api\n    writeBack: {{target: kustomization, {branch}}}\n    images: [{{image: \"{host}/acme/api\"}}]\n{app}"
+    ));
+    let main_before = git(&w.remote, &["rev-parse", "main"]);
+    let (out, events) = w.run();
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let commits: Vec<&Value> = events.iter().filter(|e| e["kind"] == "commit").collect();
+    assert_eq!(commits.len(), 1, "{}", describe(&out));
+    assert_eq!(commits[0]["branch"], "portcullis/web", "{}", describe(&out));
+    assert_eq!(commits[0]["applications"], serde_json::json!(["web"]));
+    let branches = git(&w.remote, &["branch", "--format=%(refname:short)"]);
+    let mut branches: Vec<&str> = branches.lines().collect();
+    branches.sort_unstable();
+    assert_eq!(branches, ["main", "portcullis/web"]);
+    assert_eq!(git(&w.remote, &["rev-parse", "main"]), main_before);
+    let file = git(
+        &w.remote,
+        &["show", "portcullis/web:apps/web/kustomization.yaml"],
+    );
+    assert!(file.contains(&web), "{file}");
+}

@@ -86,7 +86,7 @@ async fn deployed(
     let credentials = run_loop::credentials(config, config.git.as_ref());
     let mut read: std::collections::HashMap<(String, String), portcullis_gate::WatchedImage> =
         std::collections::HashMap::new();
-    for ((repository, base, write), apps) in run_loop::groups(config) {
+    for ((repository, base, write, _), apps) in run_loop::groups(config) {
         let invalid = |app: &Application, image: &crate::config::Image, detail: String| {
             eprintln!(
                 "warning: application '{}', image '{}': {detail}",

@@ -163,7 +163,7 @@ async fn cycle_once(
     stop: &AtomicBool,
 ) -> anyhow::Result<bool> {
     let mut failed = false;
-    for ((repository, base, write), apps) in groups(config) {
+    for ((repository, base, write, _), apps) in groups(config) {
         if stop.load(Ordering::SeqCst) {
             break;
         }
@@ -378,17 +378,28 @@ pub(crate) fn workdir(dir: Option<&Path>) -> anyhow::Result<PathBuf> {
 }
 
 /// Applications by the repository and the branches they read and write: one commit each.
-pub(crate) fn groups(config: &Config) -> BTreeMap<(String, String, String), Vec<&Application>> {
-    let mut groups: BTreeMap<(String, String, String), Vec<&Application>> = BTreeMap::new();
+pub(crate) fn groups(config: &Config) -> BTreeMap<GroupKey, Vec<&Application>> {
+    let mut groups: BTreeMap<GroupKey, Vec<&Application>> = BTreeMap::new();
     for app in &config.applications {
-        let (base, write) = branches(app);
+        let (base, write) = app.branches();
+        // A write branch given as a template is rendered for each application, as Image
+        // Updater does: such an application is written on its own.
+        let own = if app.templated_branch() {
+            app.name.clone()
+        } else {
+            String::new()
+        };
         groups
-            .entry((app.repository.clone(), base, write))
+            .entry((app.repository.clone(), base, write, own))
             .or_default()
             .push(app);
     }
     groups
 }
+
+/// Repository, base branch, write branch (or its template), and the application when the
+/// write branch is rendered per application.
+pub(crate) type GroupKey = (String, String, String, String);
 
 /// Every image through `gate`, a bounded number at a time; decisions in the order given.
 pub(crate) async fn decide_all(
@@ -546,18 +557,6 @@ fn entry<'c>(app: &'c Application, image: &'c Image) -> anyhow::Result<Entry<'c>
 }
 
 /// `(base, write)` branches of an application: `writeBack.branch` is `base[:write]`.
-pub(crate) fn branches(app: &Application) -> (String, String) {
-    match app.write_back.branch.as_deref() {
-        Some(spec) => {
-            let (base, write) = spec.split_once(':').unwrap_or((spec, ""));
-            let base = if base.is_empty() { &app.branch } else { base };
-            let write = if write.is_empty() { base } else { write };
-            (base.to_owned(), write.to_owned())
-        }
-        None => (app.branch.clone(), app.branch.clone()),
-    }
-}
-
 fn publish_plan(base: &str, write: &str) -> anyhow::Result<(PublishPlan, bool)> {
     let base_branch = BranchName::new(base)?;
     if write == base {
