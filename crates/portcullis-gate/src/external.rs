@@ -7,11 +7,26 @@
 //! "image":…,"tag":…,"digest":…,"signer":…,"rules":[…]}`. Answer: `200` with
 //! `{"allow": true|false, "reason": "…"}`. Anything else — a timeout, another status, a body
 //! that is not that JSON — is a failure, decided by the gate's failure policy (`deny` by
-//! default). Header values come from the environment or a file, never from the policy text,
-//! and are never logged.
+//! default). A redirect is not followed (it would carry the headers elsewhere) and an answer
+//! over 64 KiB is a failure. Header values come from the environment or a file, never from
+//! the policy text, and are never logged.
 
 use portcullis_policy::policy::{Gate as GateSpec, GateFailurePolicy, HeaderSource};
 use serde::{Deserialize, Serialize};
+
+/// The largest answer read from a gate: a verdict and a reason fit in far less.
+const MAX_ANSWER: usize = 64 * 1024;
+
+/// The HTTP client for gates: no redirects (a redirect would carry the configured headers,
+/// API keys among them, to wherever it points, https to http included).
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        // Building fails only when the TLS backend cannot start, which the default client
+        // could not survive either.
+        .unwrap_or_default()
+}
 
 /// What a gate is told about the candidate.
 #[derive(Clone, Debug, Serialize)]
@@ -98,13 +113,21 @@ async fn call(
         }
     })?;
     let status = response.status();
-    if !status.is_success() {
-        return Err(format!("answered {status}"));
+    if status != reqwest::StatusCode::OK {
+        return Err(format!("answered {status}, not 200"));
     }
-    let body = response
-        .bytes()
+    let mut response = response;
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
         .await
-        .map_err(|_| "the answer was cut short".to_owned())?;
+        .map_err(|_| "the answer was cut short".to_owned())?
+    {
+        if body.len() + chunk.len() > MAX_ANSWER {
+            return Err(format!("the answer is longer than {MAX_ANSWER} bytes"));
+        }
+        body.extend_from_slice(&chunk);
+    }
     serde_json::from_slice(&body)
         .map_err(|e| format!("the answer is not {{\"allow\": bool, \"reason\": string}} ({e})"))
 }

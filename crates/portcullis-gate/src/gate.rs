@@ -87,7 +87,7 @@ impl Gate {
             registry,
             store: TrustStore::new(options.tuf_cache.clone(), options.offline),
             cache: VerificationCache::new(options.cache_capacity),
-            http: reqwest::Client::new(),
+            http: external::client(),
             options,
         }
     }

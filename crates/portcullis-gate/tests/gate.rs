@@ -461,6 +461,51 @@ async fn external_gates_allow_deny_and_time_out() {
         .evaluate(&w.watched("acme/app", "1.0.0"))
         .await;
     expect(&d, "skipped", "gate_denied");
+    // A redirect is not followed, even to a gate that would allow: it would carry the
+    // configured headers (API keys) to wherever it points.
+    let (redirect, _r) = redirect_server(&allow).await;
+    let d = w
+        .gate(with_gate(&redirect, ""))
+        .evaluate(&w.watched("acme/app", "1.0.0"))
+        .await;
+    expect(&d, "skipped", "gate_denied");
+    assert!(d.detail().contains("307"), "{}", d.detail());
+
+    // An answer of more than 64 KiB is a failure, whatever it says.
+    let long: &'static str = Box::leak(
+        format!(
+            r#"{{"allow": true, "reason": "{}"}}"#,
+            "x".repeat(70 * 1024)
+        )
+        .into_boxed_str(),
+    );
+    let (chatty, _c) = gate_server(long, Duration::ZERO).await;
+    let d = w
+        .gate(with_gate(&chatty, ""))
+        .evaluate(&w.watched("acme/app", "1.0.0"))
+        .await;
+    expect(&d, "skipped", "gate_denied");
+    assert!(d.detail().contains("longer than"), "{}", d.detail());
+}
+
+/// A server answering every request with `307 Temporary Redirect` to `location`.
+async fn redirect_server(location: &str) -> (String, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/check", listener.local_addr().unwrap());
+    let location = location.to_owned();
+    let app = axum::Router::new().fallback(move || {
+        let location = location.clone();
+        async move {
+            (
+                axum::http::StatusCode::TEMPORARY_REDIRECT,
+                [(axum::http::header::LOCATION, location)],
+            )
+        }
+    });
+    let handle = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (url, handle)
 }
 
 #[tokio::test(flavor = "multi_thread")]
