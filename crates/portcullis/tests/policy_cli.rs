@@ -221,3 +221,19 @@ fn a_closed_stdout_is_not_a_panic() {
         );
     }
 }
+
+/// A usage mistake exits 1 (bad input), so a script can tell it from `policy explain`'s 2
+/// (no rule matches); `--help` is an answer and exits 0.
+#[test]
+fn usage_mistakes_exit_1_and_help_exits_0() {
+    let o = portcullis(&["policy", "explain", "--no-such-flag"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--no-such-flag"), "{}", stderr(&o));
+    let o = portcullis(&["policy", "explain"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let o = portcullis(&["policy", "--help"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("explain"), "{}", stdout(&o));
+    let o = portcullis(&["--version"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
