@@ -289,6 +289,10 @@ pub(crate) struct HelmNames {
     pub(crate) image_tag: Option<String>,
     #[serde(default)]
     pub(crate) image_spec: Option<String>,
+    /// Where the digest goes on its own (Image Updater's `helm.image-digest`); the tag path
+    /// then receives the bare tag.
+    #[serde(default)]
+    pub(crate) image_digest: Option<String>,
 }
 
 impl Config {

@@ -675,3 +675,49 @@ async fn a_templated_write_branch_is_rendered_per_application() {
     );
     assert!(file.contains(&web), "{file}");
 }
+
+/// Image Updater's `helm.image-digest`: the digest goes to its own value path and the tag
+/// path gets the bare tag; nothing else in the values file changes.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_helm_digest_path_gets_the_digest_and_the_tag_path_the_bare_tag() {
+    let w = World::new().await;
+    let host = w.reg.host();
+    w.image("acme/api", "2.0.0", true).await;
+    let api = w.image("acme/api", "2.1.0", true).await;
+    let values = format!(
+        "image:\n  repository: {host}/acme/api\n  tag: 2.0.0   # bumped by Portcullis\n  digest: \"\"\nreplicas: 2\n"
+    );
+    w.seed(&[("apps/api/values.yaml", values.clone())]);
+    let remote = w.remote.display().to_string();
+    w.write_config(&format!(
+        "  - name: api\n    repository: {remote}\n    path: apps/api\n    writeBack: {{target: \"helmvalues:values.yaml\"}}\n    images: [{{image: \"{host}/acme/api\", helm: {{imageName: image.repository, imageTag: image.tag, imageDigest: image.digest}}}}]\n"
+    ));
+    let (out, events) = w.run();
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert_eq!(
+        events.iter().filter(|e| e["kind"] == "commit").count(),
+        1,
+        "{}",
+        describe(&out)
+    );
+    let written = git(&w.remote, &["show", "main:apps/api/values.yaml"]);
+    let changed: Vec<(&str, &str)> = values
+        .lines()
+        .zip(written.lines())
+        .filter(|(a, b)| a != b)
+        .collect();
+    assert_eq!(
+        changed.len(),
+        2,
+        "the tag and digest lines only:\n{written}"
+    );
+    assert!(
+        written.contains("  tag: 2.1.0   # bumped by Portcullis\n"),
+        "{written}"
+    );
+    assert!(
+        written.contains(&format!("  digest: {api}"))
+            || written.contains(&format!("  digest: \"{api}\"")),
+        "{written}"
+    );
+}

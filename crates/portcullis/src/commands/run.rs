@@ -538,7 +538,7 @@ fn entry<'c>(app: &'c Application, image: &'c Image) -> anyhow::Result<Entry<'c>
                 image_name: h.image_name,
                 image_tag: h.image_tag,
                 image_spec: h.image_spec,
-                ..HelmParams::default()
+                image_digest: h.image_digest,
             })
         }
         _ => Placement::Kustomize {
