@@ -123,7 +123,11 @@ impl TrustStore {
                     _ => Prepared::Deny,
                 });
             }
-            AuthorityKind::Key { key_name, key } => {
+            AuthorityKind::Key {
+                key_name,
+                key,
+                trusted_root,
+            } => {
                 let pem = match key {
                     KeySource::KubernetesSecret { .. } => {
                         return Err(format!(
@@ -134,7 +138,11 @@ impl TrustStore {
                 };
                 let key = PublicKey::from_pem(pem)
                     .map_err(|e| format!("key '{key_name}': {}", error_chain(&e)))?;
-                (BundlePolicy::key(key), Self::key_root(policy))
+                let root = match trusted_root {
+                    Some((_, root)) => root.clone(),
+                    None => Self::key_root(policy),
+                };
+                (BundlePolicy::key(key), root)
             }
             AuthorityKind::Keyless(keyless) => {
                 (keyless_policy(keyless)?, keyless.trusted_root.clone())

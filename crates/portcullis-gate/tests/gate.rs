@@ -392,6 +392,52 @@ async fn minimum_age_threshold_and_attestations() {
     assert_eq!(d.notes()[0].code, "attestation_failed", "{:?}", d.notes());
 }
 
+/// A key authority names the trusted root whose log must hold its signature's entry
+/// (`key.trustedRoot`): with two roots in the policy, the one named decides.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_key_authority_checks_its_log_entry_against_the_root_it_names() {
+    let w = World::new();
+    w.signed("acme/app", "1.0.0", RELEASE).await;
+    let digest = w.image("acme/app", "1.1.0", "2026-01-01T00:00:00Z").await;
+    let key = w.sigstore.key_signer().unwrap();
+    std::fs::write(w.dir.path().join("release.pub"), key.verifier_pem()).unwrap();
+    let layer = w
+        .sigstore
+        .legacy_layer(
+            &key,
+            &format!("{}/acme/app", w.reg.host()),
+            &digest,
+            &SigningOptions::default(),
+        )
+        .unwrap();
+    push_legacy_signatures(&w.push, "acme/app", &digest, &[layer]).await;
+    let other = w.dir.path().join("other");
+    std::fs::create_dir_all(&other).unwrap();
+    TestSigstore::new()
+        .unwrap()
+        .write_trusted_root(&other)
+        .unwrap();
+    let policy = |root: &str| {
+        let text = format!(
+            "apiVersion: portcullis.dev/v1alpha1\nkind: VerificationPolicy\ntrust:\n  roots:\n    test: {{path: trusted_root.json}}\n    other: {{path: other/trusted_root.json}}\n  keys:\n    release: {{path: release.pub}}\nrules:\n  - name: acme\n    images: [\"{}/acme/**\"]\n    authorities:\n      - name: release-key\n        key: {{ref: release, trustedRoot: {root}}}\n",
+            w.reg.host()
+        );
+        let path = w.dir.path().join("key-policy.yaml");
+        std::fs::write(&path, text).unwrap();
+        Policy::load(&path).unwrap().policy
+    };
+    let d = w
+        .gate(policy("test"))
+        .evaluate(&w.watched("acme/app", "1.0.0"))
+        .await;
+    expect(&d, "update", "verified");
+    let d = w
+        .gate(policy("other"))
+        .evaluate(&w.watched("acme/app", "1.0.0"))
+        .await;
+    expect(&d, "skipped", "signature_invalid");
+}
+
 /// A gate server answering `answer` (after `delay`) to every request.
 async fn gate_server(
     answer: &'static str,

@@ -220,7 +220,7 @@ fn cluster_image_policies_translate_into_rules() {
         keyless.attestations[0].authorities[0].name,
         "github-actions"
     );
-    let AuthorityKind::Key { key_name, key } = &policy.rules()[1].authorities[0].kind else {
+    let AuthorityKind::Key { key_name, key, .. } = &policy.rules()[1].authorities[0].kind else {
         panic!("key expected")
     };
     assert_eq!(key_name, "vendor-key-authority-0");

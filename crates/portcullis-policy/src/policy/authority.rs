@@ -62,6 +62,10 @@ pub enum AuthorityKind {
         key_name: String,
         /// Where the key is.
         key: KeySource,
+        /// The trusted root (name and source) whose transparency log must hold the
+        /// signature's entry; `None`: the policy's default (see [`Self::key_root`]'s rule in
+        /// the gate: the root named `default`, else the only root, else public good).
+        trusted_root: Option<(String, TrustedRootSource)>,
     },
     /// A keyless signature by an allowed identity.
     Keyless(Keyless),
@@ -291,9 +295,16 @@ impl Authority {
     /// One line saying what this authority requires, for `policy explain` and events.
     pub fn describe(&self) -> String {
         let mut text = match &self.kind {
-            AuthorityKind::Key { key_name, key } => {
-                format!("signed with key '{key_name}' ({key})")
-            }
+            AuthorityKind::Key {
+                key_name,
+                key,
+                trusted_root,
+            } => match trusted_root {
+                Some((root, _)) => {
+                    format!("signed with key '{key_name}' ({key}), logged in trusted root '{root}'")
+                }
+                None => format!("signed with key '{key_name}' ({key})"),
+            },
             AuthorityKind::Keyless(k) => {
                 let ids: Vec<String> = k
                     .identities

@@ -296,6 +296,7 @@ impl Translator<'_> {
             out.key = Some(wire::KeyAuthority {
                 key_ref: key_name,
                 ignore_tlog: None,
+                trusted_root: None,
             });
         }
         if let Some(keyless) = a.get("keyless") {

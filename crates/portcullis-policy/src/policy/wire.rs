@@ -274,6 +274,11 @@ pub(crate) struct KeyAuthority {
     /// The name of a key in `trust.keys`.
     #[serde(rename = "ref")]
     pub(crate) key_ref: String,
+    /// The root in `trust.roots` whose transparency log the signature's entry is checked
+    /// against (default: the root named `default`, else the policy's only root, else the
+    /// Sigstore public-good instance).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) trusted_root: Option<String>,
     /// DANGER: accept signatures without a transparency-log entry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) ignore_tlog: Option<bool>,

@@ -90,10 +90,30 @@ fn key_authority(
         );
         return None;
     };
+    let trusted_root = match key.trusted_root.as_deref() {
+        None => None,
+        Some(wanted) => match cx.root_named(Some(wanted)) {
+            Some(root) => Some(root),
+            None => {
+                if !cx.is_broken("root", wanted) {
+                    let hint = suggest::closest(wanted, cx.trust.roots.keys().map(String::as_str))
+                        .map(|r| format!("did you mean '{r}'?"))
+                        .unwrap_or_else(|| "define it under trust.roots".to_owned());
+                    cx.out.error(
+                        &path.key("trustedRoot"),
+                        format!("unknown trusted root '{wanted}'"),
+                        Some(hint),
+                    );
+                }
+                return None;
+            }
+        },
+    };
     Some((
         AuthorityKind::Key {
             key_name: key.key_ref.clone(),
             key: source,
+            trusted_root,
         },
         danger,
     ))
