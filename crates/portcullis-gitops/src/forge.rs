@@ -4,7 +4,8 @@
 //! Owns: the three providers' create and list calls ([`ForgeClient::open_pull_request`]),
 //! their authentication ([`Auth`]: a token file, re-read on every call, or a GitHub App
 //! installation token minted from the app's private key and cached until five minutes before
-//! it expires), and the errors they answer with ([`ForgeError`]).
+//! it expires), the same installation token kept in a file for Git over HTTPS
+//! ([`GitHubAppToken`]), and the errors they answer with ([`ForgeError`]).
 //!
 //! A caller must know:
 //! - Opening is idempotent: when the forge answers that a request from the same head to the
@@ -18,6 +19,7 @@
 
 mod api;
 mod error;
+mod git_token;
 mod github_app;
 mod secret;
 
@@ -27,6 +29,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 pub use error::ForgeError;
+pub use git_token::{GitHubAppToken, INSTALLATION_TOKEN_USER};
 pub use github_app::GitHubApp;
 
 /// The time limit of one HTTP call to the forge.

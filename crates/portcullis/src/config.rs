@@ -58,6 +58,25 @@ pub(crate) struct GitSettings {
     /// The `known_hosts` SSH host keys are checked against.
     #[serde(default)]
     pub(crate) known_hosts: Option<PathBuf>,
+    /// A GitHub App whose installation tokens authenticate HTTPS fetches and pushes.
+    #[serde(default)]
+    pub(crate) github_app: Option<GitHubAppGit>,
+}
+
+/// A GitHub App installation that fetches and pushes over HTTPS.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct GitHubAppGit {
+    /// The app's id.
+    pub(crate) app_id: u64,
+    /// The installation's id (in the installation's settings URL).
+    pub(crate) installation_id: u64,
+    /// The app's private key (PEM, as GitHub hands it out, or PKCS#8).
+    pub(crate) private_key_file: PathBuf,
+    /// The API that mints installation tokens (GitHub Enterprise Server:
+    /// `https://HOST/api/v3`); default `https://api.github.com`.
+    #[serde(default)]
+    pub(crate) api_url: Option<String>,
 }
 
 /// A name and an email.
@@ -368,6 +387,20 @@ impl Config {
                 })?;
             }
         }
+        if let Some(git) = &config.git {
+            let given = [
+                git.token_file.is_some(),
+                git.ssh_key.is_some(),
+                git.github_app.is_some(),
+            ];
+            if given.iter().filter(|g| **g).count() > 1 {
+                bail!(
+                    "{}: git: give at most one of tokenFile, sshKey and githubApp (one way to \
+                     authenticate fetches and pushes)",
+                    path.display()
+                );
+            }
+        }
         // Templates are parsed now, so a mistake is reported before any cycle runs.
         for app in &config.applications {
             if let Some(message) = &app.write_back.commit_message {
@@ -590,6 +623,29 @@ mod tests {
             ),
         )?;
         Config::load(&path)?;
+        Ok(())
+    }
+
+    #[test]
+    fn one_way_to_authenticate_git() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("portcullis.yaml");
+        let with_git = |git: &str| {
+            format!(
+                "apiVersion: portcullis.dev/v1alpha1\nkind: Config\ngit:\n{git}applications:\n- name: a\n  repository: https://git.example.com/acme/deploy.git\n  images: [{{image: ghcr.io/acme/a}}]\n"
+            )
+        };
+        let app = "  githubApp: {appId: 1, installationId: 2, privateKeyFile: app.pem}\n";
+        std::fs::write(&path, with_git(app))?;
+        Config::load(&path)?;
+        std::fs::write(&path, with_git(&format!("{app}  tokenFile: token\n")))?;
+        let err = Config::load(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("at most one of tokenFile, sshKey and githubApp"),
+            "{err}"
+        );
+        std::fs::write(&path, with_git("  tokenFile: token\n  sshKey: id\n"))?;
+        assert!(Config::load(&path).is_err());
         Ok(())
     }
 

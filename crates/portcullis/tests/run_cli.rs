@@ -721,3 +721,143 @@ async fn a_helm_digest_path_gets_the_digest_and_the_tag_path_the_bare_tag() {
         "{written}"
     );
 }
+
+/// A loopback HTTP/1.1 server that records each request's first line and `Authorization`
+/// header and answers with `answer(first line, authorization)` (a whole response), one
+/// request per connection. Small and fake because GitHub's API cannot run here; the bodies it
+/// is given are recorded real answers.
+#[allow(clippy::type_complexity)]
+fn recording_server(
+    answer: impl Fn(&str, Option<&str>) -> String + Send + 'static,
+) -> (
+    u16,
+    std::sync::Arc<std::sync::Mutex<Vec<(String, Option<String>)>>>,
+) {
+    use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let (mut first, mut auth, mut length) = (String::new(), None, 0usize);
+            let _ = reader.read_line(&mut first);
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 0) && line != "\r\n" {
+                let lower = line.to_ascii_lowercase();
+                if lower.starts_with("authorization:") {
+                    auth = Some(line[14..].trim().to_owned());
+                } else if let Some(v) = lower.strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+                line.clear();
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            let first = first.trim().to_owned();
+            let response = answer(&first, auth.as_deref());
+            record.lock().unwrap().push((first, auth));
+            let _ = stream.write_all(response.as_bytes());
+        }
+    });
+    (port, seen)
+}
+
+/// `git.githubApp`: the installation token is minted from the app's key (a JWT to the API)
+/// and handed to git over HTTPS as `x-access-token`, never printed. The Git server here only
+/// records what it is sent and refuses, so the run ends with `write_failed`.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_github_app_token_authenticates_git_over_https() {
+    use base64::Engine as _;
+
+    let w = World::new().await;
+    let host = w.reg.host();
+    w.image("acme/web", "1.0.0", true).await;
+    // The recorded answer of POST /app/installations/{id}/access_tokens, with an expiry an
+    // hour ahead (the recording's is in 2021).
+    let recorded = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../portcullis-gitops/tests/fixtures/forge/github-installation-token.json"),
+    )
+    .unwrap();
+    let mut token_answer: Value = serde_json::from_str(&recorded).unwrap();
+    let token = token_answer["token"].as_str().unwrap().to_owned();
+    token_answer["expires_at"] =
+        Value::String((jiff::Timestamp::now() + jiff::SignedDuration::from_hours(1)).to_string());
+    let body = token_answer.to_string();
+    let (api, api_seen) = recording_server(move |first, _| {
+        if first.starts_with("POST /app/installations/42/access_tokens ") {
+            format!(
+                "HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            )
+        } else {
+            "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_owned()
+        }
+    });
+    let (git_port, git_seen) = recording_server(|_, auth| {
+        match auth {
+        None => "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"git\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_owned(),
+        Some(_) => "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_owned(),
+    }
+    });
+    let key = w.dir.path().join("app.pem");
+    let out = Command::new("openssl")
+        .args(["genrsa", "-traditional", "-out"])
+        .arg(&key)
+        .arg("2048")
+        .output()
+        .expect("openssl is required: run scripts/install-deps.sh");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    w.write_config(&format!(
+        "  - name: web\n    repository: http://127.0.0.1:{git_port}/acme/deploy.git\n    path: apps/web\n    writeBack: {{target: kustomization}}\n    images: [{{image: \"{host}/acme/web\"}}]\n"
+    ));
+    let config = w.dir.path().join("portcullis.yaml");
+    let text = std::fs::read_to_string(&config).unwrap().replace(
+        "git:\n",
+        &format!(
+            "git:\n  githubApp: {{appId: 1, installationId: 42, privateKeyFile: app.pem, apiUrl: \"http://127.0.0.1:{api}\"}}\n"
+        ),
+    );
+    std::fs::write(&config, text).unwrap();
+
+    let (out, events) = w.run();
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(
+        events.iter().any(|e| e["kind"] == "write_failed"),
+        "{}",
+        describe(&out)
+    );
+    let api_seen = api_seen.lock().unwrap().clone();
+    assert_eq!(api_seen.len(), 1, "one token minted: {api_seen:?}");
+    assert!(
+        api_seen[0]
+            .1
+            .as_deref()
+            .is_some_and(|a| a.starts_with("Bearer ey")),
+        "a JWT: {api_seen:?}"
+    );
+    let expected = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("x-access-token:{token}"))
+    );
+    let git_seen = git_seen.lock().unwrap().clone();
+    assert!(
+        git_seen
+            .iter()
+            .any(|(_, a)| a.as_deref() == Some(expected.as_str())),
+        "{git_seen:?}"
+    );
+    let printed = describe(&out);
+    assert!(
+        !printed.contains(&token),
+        "the token was printed: {printed}"
+    );
+}

@@ -46,6 +46,15 @@ pub enum ForgeError {
         #[source]
         source: std::io::Error,
     },
+    /// The installation token could not be written for git.
+    #[error("cannot write the installation token file {path}")]
+    WriteToken {
+        /// The file (or the directory it was to go in).
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
     /// The token file holds nothing.
     #[error("the token file {path} is empty")]
     EmptyToken {

@@ -83,7 +83,15 @@ async fn deployed(
     workdir: Option<&std::path::Path>,
 ) -> anyhow::Result<Vec<portcullis_gate::WatchedImage>> {
     let workdir = run_loop::workdir(workdir)?;
-    let credentials = run_loop::credentials(config, config.git.as_ref());
+    let (credentials, app_token) = run_loop::credentials(config, config.git.as_ref())?;
+    if let Some(token) = &app_token
+        && let Err(e) = token.refresh().await
+    {
+        eprintln!(
+            "warning: git.githubApp: no installation token ({}); repositories are read without it",
+            run_loop::chain(&e)
+        );
+    }
     let mut read: std::collections::HashMap<(String, String), portcullis_gate::WatchedImage> =
         std::collections::HashMap::new();
     for ((repository, base, write, _), apps) in run_loop::groups(config) {

@@ -14,7 +14,9 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use portcullis_gate::{Current, Decision, Gate, WatchedImage};
 use portcullis_gitops::batch::{self, AppWrite};
-use portcullis_gitops::forge::{ForgeClient, PullRequestSpec};
+use portcullis_gitops::forge::{
+    ForgeClient, GitHubApp, GitHubAppToken, INSTALLATION_TOKEN_USER, PullRequestSpec,
+};
 use portcullis_gitops::git::{
     BranchName, CommitMeta, Credentials, Identity, PublishOutcome, PublishPlan, Repository,
 };
@@ -47,7 +49,7 @@ pub(crate) async fn run(args: &RunArgs) -> anyhow::Result<u8> {
         Some(c) => identity(Some(c))?,
         None => author.clone(),
     };
-    let credentials = credentials(&config, git);
+    let (credentials, app_token) = credentials(&config, git)?;
     let forges = Arc::new(forges(&config)?);
     let workdir = workdir(args.workdir.as_deref())?;
     let stop = Arc::new(AtomicBool::new(false));
@@ -77,6 +79,7 @@ pub(crate) async fn run(args: &RunArgs) -> anyhow::Result<u8> {
             policy_hash: gate.policy().hash().as_str().to_owned(),
             forges: forges.clone(),
         };
+        failed_any |= !refresh_app_token(app_token.as_deref()).await;
         failed_any |= cycle_once(&config, &gate, &writer, &stop).await?;
         if args.once || stop.load(Ordering::SeqCst) {
             break;
@@ -731,11 +734,33 @@ fn identity(i: Option<&crate::config::Identity>) -> anyhow::Result<Identity> {
     })
 }
 
-pub(crate) fn credentials(config: &Config, git: Option<&GitSettings>) -> Credentials {
+/// How git authenticates, and the GitHub App token file to keep current when the
+/// configuration names an app (refresh it before each cycle).
+pub(crate) fn credentials(
+    config: &Config,
+    git: Option<&GitSettings>,
+) -> anyhow::Result<(Credentials, Option<Arc<GitHubAppToken>>)> {
     let Some(g) = git else {
-        return Credentials::None;
+        return Ok((Credentials::None, None));
     };
-    match (&g.token_file, &g.ssh_key) {
+    if let Some(app) = &g.github_app {
+        let app = GitHubApp::new(
+            app.app_id.to_string(),
+            app.installation_id,
+            config.resolve(&app.private_key_file),
+        );
+        let token = GitHubAppToken::new(
+            app,
+            g.github_app.as_ref().and_then(|a| a.api_url.as_deref()),
+        )
+        .context("git.githubApp")?;
+        let credentials = Credentials::HttpsToken {
+            username: INSTALLATION_TOKEN_USER.to_owned(),
+            token_file: token.token_file(),
+        };
+        return Ok((credentials, Some(Arc::new(token))));
+    }
+    let credentials = match (&g.token_file, &g.ssh_key) {
         (Some(token), _) => Credentials::HttpsToken {
             username: "x-access-token".to_owned(),
             token_file: config.resolve(token),
@@ -748,6 +773,25 @@ pub(crate) fn credentials(config: &Config, git: Option<&GitSettings>) -> Credent
             ),
         },
         _ => Credentials::None,
+    };
+    Ok((credentials, None))
+}
+
+/// Mints (or keeps) the GitHub App token git reads; a failure is an event, and the cycle's
+/// fetches and pushes then fail on their own with the remote's answer.
+pub(crate) async fn refresh_app_token(token: Option<&GitHubAppToken>) -> bool {
+    let Some(token) = token else {
+        return true;
+    };
+    match token.refresh().await {
+        Ok(()) => true,
+        Err(e) => {
+            emit(
+                json!({"kind": "credentials_failed", "reason": "github_app_token",
+                        "detail": chain(&e)}),
+            );
+            false
+        }
     }
 }
 
