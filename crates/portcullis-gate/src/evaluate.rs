@@ -12,7 +12,8 @@ use portcullis_image::Digest;
 use portcullis_policy::policy::{AttestationRequirement, Authority, Policy, Rule};
 use portcullis_registry::{BundleLayer, SignatureLayer};
 use portcullis_verify::{
-    BundleVerified, Expectation, Refusal, verify_image_bundle, verify_legacy_signature,
+    BundleVerified, Expectation, Refusal, verify_image_bundle, verify_legacy_attestation,
+    verify_legacy_signature,
 };
 
 use crate::decision::Reason;
@@ -26,6 +27,9 @@ pub struct Evidence {
     pub layers: Vec<SignatureLayer>,
     /// Sigstore bundles attached as referrers.
     pub bundles: Vec<BundleLayer>,
+    /// DSSE envelope layers of the legacy `sha256-<hex>.att` manifest (read only when a
+    /// rule requires attestations).
+    pub attestation_layers: Vec<SignatureLayer>,
 }
 
 impl Evidence {
@@ -261,8 +265,9 @@ fn classify(
     Failure::new(reason, detail)
 }
 
-/// Whether `requirement` holds: a referrer bundle that verifies as an attestation of its
-/// predicate type under one of its authorities, with every condition true.
+/// Whether `requirement` holds: a referrer bundle or a legacy `.att` layer that verifies as
+/// an attestation of its predicate type under one of its authorities, with every condition
+/// true.
 async fn attestation(
     store: &TrustStore,
     policy: &Policy,
@@ -278,8 +283,22 @@ async fn attestation(
         let Prepared::Verify { policy, trust } = store.prepare(policy, authority).await? else {
             continue;
         };
-        for bundle in &evidence.bundles {
-            match verify_image_bundle(&bundle.bundle, digest, &expect, &policy, &trust) {
+        let bundles = evidence
+            .bundles
+            .iter()
+            .map(|bundle| verify_image_bundle(&bundle.bundle, digest, &expect, &policy, &trust));
+        let legacy = evidence.attestation_layers.iter().map(|layer| {
+            verify_legacy_attestation(
+                &layer.payload,
+                &layer.annotations,
+                digest,
+                &expect,
+                &policy,
+                &trust,
+            )
+        });
+        for outcome in bundles.chain(legacy) {
+            match outcome {
                 Ok(verified) => {
                     let predicate = verified
                         .predicate()
@@ -327,6 +346,7 @@ mod tests {
         let digest = Digest::from_sha256_hex(&"ab".repeat(32)).unwrap();
         Evidence {
             layers: Vec::new(),
+            attestation_layers: Vec::new(),
             bundles: vec![BundleLayer {
                 referrer: digest.clone(),
                 digest,

@@ -462,7 +462,8 @@ impl Gate {
             debug!(%digest, "verification cache hit");
             return Ok(verdict);
         }
-        let evidence = self.evidence(repository, digest).await?;
+        let attestations = rules.iter().any(|r| !r.attestations.is_empty());
+        let evidence = self.evidence(repository, digest, attestations).await?;
         let mut verified = None;
         let mut held_rules = Vec::new();
         let mut warnings = Vec::new();
@@ -514,7 +515,12 @@ impl Gate {
 
     /// Signatures and bundles of `digest`, both layouts. A registry failure is a miss that
     /// fails closed, never "unsigned".
-    async fn evidence(&self, repository: &Repository, digest: &Digest) -> Result<Evidence, Miss> {
+    async fn evidence(
+        &self,
+        repository: &Repository,
+        digest: &Digest,
+        attestations: bool,
+    ) -> Result<Evidence, Miss> {
         let registry_error = |what: &str, e: &dyn std::error::Error| Miss {
             reason: Reason::RegistryError,
             detail: format!(
@@ -533,7 +539,20 @@ impl Gate {
             .sigstore_bundles(repository, digest)
             .await
             .map_err(|e| registry_error("referrers", &e))?;
-        Ok(Evidence { layers, bundles })
+        let attestation_layers = if attestations {
+            self.registry
+                .legacy_attestations(repository, digest)
+                .await
+                .map_err(|e| registry_error("attestations", &e))?
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        Ok(Evidence {
+            layers,
+            bundles,
+            attestation_layers,
+        })
     }
 
     async fn external_gates(

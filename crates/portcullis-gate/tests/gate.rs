@@ -438,6 +438,49 @@ async fn a_key_authority_checks_its_log_entry_against_the_root_it_names() {
     expect(&d, "skipped", "signature_invalid");
 }
 
+/// An attestation in cosign's legacy layout (`sha256-<hex>.att`, `cosign attest` without the
+/// bundle format) satisfies a rule's attestation requirement when it verifies and its
+/// conditions hold; a condition that does not hold is `attestation_failed`.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_legacy_att_attestation_satisfies_a_requirement() {
+    let w = World::new();
+    w.signed("acme/app", "1.0.0", RELEASE).await;
+    let digest = w.signed("acme/app", "1.1.0", RELEASE).await;
+    let signer = w
+        .sigstore
+        .keyless_signer(&LeafSpec::email(RELEASE, ISSUER))
+        .unwrap();
+    let layer = w
+        .sigstore
+        .legacy_attestation_layer(
+            &signer,
+            &format!("{}/acme/app", w.reg.host()),
+            &digest,
+            "https://slsa.dev/provenance/v1",
+            &serde_json::json!({"buildDefinition": {"buildType": "https://acme.test/ci/v1"}}),
+            &SigningOptions::default(),
+        )
+        .unwrap();
+    portcullis_testsign::push_legacy_attestations(&w.push, "acme/app", &digest, &[layer]).await;
+    let requirement = |condition: &str| {
+        format!(
+            "    attestations:\n      - name: provenance\n        predicateType: slsaprovenance1\n        authorities: [release]\n        conditions: ['{condition}']"
+        )
+    };
+    let gate = w.gate(w.policy(
+        &requirement("predicate.buildDefinition.buildType == \"https://acme.test/ci/v1\""),
+        "",
+    ));
+    let d = gate.evaluate(&w.watched("acme/app", "1.0.0")).await;
+    expect(&d, "update", "verified");
+    let gate = w.gate(w.policy(
+        &requirement("predicate.buildDefinition.buildType == \"https://other.test/v1\""),
+        "",
+    ));
+    let d = gate.evaluate(&w.watched("acme/app", "1.0.0")).await;
+    expect(&d, "skipped", "attestation_failed");
+}
+
 /// A gate server answering `answer` (after `delay`) to every request.
 async fn gate_server(
     answer: &'static str,

@@ -58,5 +58,7 @@ pub use referrers::{
     is_sigstore_bundle, referrers_tag,
 };
 pub use secret::Secret;
-pub use signatures::{SIMPLE_SIGNING, SignatureLayer, signature_tag};
+pub use signatures::{
+    DSSE_ENVELOPE, SIMPLE_SIGNING, SignatureLayer, attestation_tag, signature_tag,
+};
 pub use stats::{RegistryStats, RequestStats};

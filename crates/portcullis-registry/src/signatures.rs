@@ -1,5 +1,7 @@
-//! Legacy cosign signatures as a registry stores them: the image manifest at tag
-//! `sha256-<hex>.sig` beside the signed image, one simple-signing layer per signature.
+//! Legacy cosign signatures and attestations as a registry stores them: the image manifest at
+//! tag `sha256-<hex>.sig` beside the signed image, one simple-signing layer per signature, and
+//! at tag `sha256-<hex>.att`, one DSSE envelope layer per attestation (`cosign attest`
+//! without the bundle format).
 //!
 //! What a caller can rely on:
 //! - `Ok(None)` means the registry answered `404` for that tag: the image has no legacy
@@ -7,7 +9,8 @@
 //!   that does not match) is an error, so a verifier refuses rather than accepts;
 //! - the manifest is checked against the digest the registry announces for it, and every
 //!   layer blob against the digest its descriptor names; bodies are capped;
-//! - only layers of media type [`SIMPLE_SIGNING`] are returned, in manifest order; nothing
+//! - only layers of media type [`SIMPLE_SIGNING`] (signatures) or [`DSSE_ENVELOPE`]
+//!   (attestations) are returned, in manifest order; nothing
 //!   here is cached (a signature tag moves whenever someone signs again), and nothing is
 //!   verified: which signatures are good is `portcullis-verify`'s call.
 
@@ -25,11 +28,15 @@ use crate::transport::Request;
 
 /// The media type of a cosign simple-signing layer.
 pub const SIMPLE_SIGNING: &str = "application/vnd.dev.cosign.simplesigning.v1+json";
+/// The media type of a cosign attestation layer: a DSSE envelope (JSON).
+pub const DSSE_ENVELOPE: &str = "application/vnd.dsse.envelope.v1+json";
 
 const ACCEPT: &str = "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json";
 const MANIFEST_LIMIT: usize = 4 * 1024 * 1024;
 /// A simple-signing payload is a few hundred bytes; cosign allows optional claims, so leave room.
 const PAYLOAD_LIMIT: usize = 1024 * 1024;
+/// An attestation envelope carries a whole predicate (an SBOM can be large).
+const ENVELOPE_LIMIT: usize = 16 * 1024 * 1024;
 /// Signature layers read at most; more is an error, not a silent cut.
 const MAX_LAYERS: usize = 256;
 
@@ -57,6 +64,11 @@ pub fn signature_tag(image: &Digest) -> String {
     format!("{}.sig", image.tag_prefix())
 }
 
+/// The tag cosign stores the attestations of `image` under: `sha256-<hex>.att`.
+pub fn attestation_tag(image: &Digest) -> String {
+    format!("{}.att", image.tag_prefix())
+}
+
 impl RegistryClient {
     /// The legacy cosign signatures of the image `image` in `repository`: the simple-signing
     /// layers of the manifest at tag [`signature_tag`], each with its blob. `Ok(None)` when
@@ -68,9 +80,44 @@ impl RegistryClient {
         repository: &Repository,
         image: &Digest,
     ) -> Result<Option<Vec<SignatureLayer>>, RegistryError> {
+        self.legacy_layers(
+            repository,
+            signature_tag(image),
+            SIMPLE_SIGNING,
+            PAYLOAD_LIMIT,
+        )
+        .await
+    }
+
+    /// The legacy cosign attestations of the image `image` in `repository`: the DSSE
+    /// envelope layers of the manifest at tag [`attestation_tag`] (each layer's `payload` is
+    /// the envelope JSON). `Ok(None)` when that tag does not exist; an error for anything
+    /// else that goes wrong.
+    #[instrument(skip_all, fields(repository = %repository, image = %image))]
+    pub async fn legacy_attestations(
+        &self,
+        repository: &Repository,
+        image: &Digest,
+    ) -> Result<Option<Vec<SignatureLayer>>, RegistryError> {
+        self.legacy_layers(
+            repository,
+            attestation_tag(image),
+            DSSE_ENVELOPE,
+            ENVELOPE_LIMIT,
+        )
+        .await
+    }
+
+    /// The layers of `media_type` of the manifest at `tag`, with their blobs.
+    async fn legacy_layers(
+        &self,
+        repository: &Repository,
+        tag: String,
+        media_type: &str,
+        payload_limit: usize,
+    ) -> Result<Option<Vec<SignatureLayer>>, RegistryError> {
         let reg = self.registry(repository)?;
         let path = Self::api_path(&reg, repository);
-        let tag = signature_tag(image);
         let malformed = |what: &'static str, detail: String| RegistryError::Malformed {
             registry: reg.host.clone(),
             repository: path.clone(),
@@ -126,7 +173,7 @@ impl RegistryClient {
         let wanted: Vec<RawDescriptor> = raw
             .layers
             .into_iter()
-            .filter(|l| l.media_type.as_deref() == Some(SIMPLE_SIGNING))
+            .filter(|l| l.media_type.as_deref() == Some(media_type))
             .collect();
         if wanted.len() > MAX_LAYERS {
             return Err(malformed(
@@ -151,7 +198,7 @@ impl RegistryClient {
                     &path,
                     &digest,
                     layer.size,
-                    PAYLOAD_LIMIT,
+                    payload_limit,
                     "signature payload",
                 )
                 .await?;

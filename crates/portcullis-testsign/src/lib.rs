@@ -18,6 +18,7 @@
 //! certificate, a foreign CA, a tampered SET) is produced as asked, so the verifier's refusal
 //! is what the test observes.
 
+mod attestation;
 mod ca;
 mod encoding;
 mod error;
@@ -28,12 +29,14 @@ mod signer;
 mod trusted_root;
 mod tuf;
 
+pub use attestation::IN_TOTO_PAYLOAD_TYPE;
 pub use ca::{CertificateAuthority, LeafSpec, San};
 pub use error::TestSignError;
 pub use key::SigningKey;
 pub use log::{LogEntry, TransparencyLog};
 pub use push::{
-    push_legacy_signatures, push_referrer, push_referrer_of_type, sign_keyless, signature_tag,
+    push_legacy_attestations, push_legacy_signatures, push_referrer, push_referrer_of_type,
+    sign_keyless, signature_tag,
 };
 pub use signer::{LegacyLayer, Signer, SigningOptions};
 pub use trusted_root::TestSigstore;

@@ -1,5 +1,5 @@
 //! Pushing signatures to a registry in the two layouts cosign writes: the legacy signature
-//! manifest at tag `sha256-<hex>.sig`, and a bundle as an OCI 1.1 referrer of the image (with,
+//! manifest at tag `sha256-<hex>.sig` (and attestation manifest at `sha256-<hex>.att`), and a bundle as an OCI 1.1 referrer of the image (with,
 //! optionally, the referrers tag schema's index at tag `sha256-<hex>` for registries without
 //! the referrers API).
 
@@ -14,6 +14,7 @@ const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 const OCI_EMPTY: &str = "application/vnd.oci.empty.v1+json";
 const SIMPLE_SIGNING: &str = "application/vnd.dev.cosign.simplesigning.v1+json";
+const DSSE_ENVELOPE: &str = "application/vnd.dsse.envelope.v1+json";
 const BUNDLE_V03: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
 const COSIGN_SIGN: &str = "https://sigstore.dev/cosign/sign/v1";
 
@@ -30,11 +31,41 @@ pub async fn push_legacy_signatures(
     image_digest: &str,
     layers: &[LegacyLayer],
 ) -> String {
+    push_legacy(
+        push,
+        repo,
+        &signature_tag(image_digest),
+        SIMPLE_SIGNING,
+        layers,
+    )
+    .await
+}
+
+/// Pushes `layers` (DSSE envelopes, from `legacy_attestation_layer`) as one cosign
+/// attestation manifest at tag `sha256-<hex>.att` of `image_digest` in `repo`, replacing any
+/// there. Returns the manifest's digest.
+pub async fn push_legacy_attestations(
+    push: &Pusher,
+    repo: &str,
+    image_digest: &str,
+    layers: &[LegacyLayer],
+) -> String {
+    let tag = format!("{}.att", image_digest.replacen(':', "-", 1));
+    push_legacy(push, repo, &tag, DSSE_ENVELOPE, layers).await
+}
+
+async fn push_legacy(
+    push: &Pusher,
+    repo: &str,
+    tag: &str,
+    media_type: &str,
+    layers: &[LegacyLayer],
+) -> String {
     let mut descriptors = Vec::new();
     for layer in layers {
         let digest = push.push_blob(repo, &layer.payload).await;
         descriptors.push(json!({
-            "mediaType": SIMPLE_SIGNING,
+            "mediaType": media_type,
             "digest": digest,
             "size": layer.payload.len(),
             "annotations": layer.annotations,
@@ -59,8 +90,7 @@ pub async fn push_legacy_signatures(
         "layers": descriptors,
     }))
     .unwrap_or_default();
-    push.push_manifest(repo, &signature_tag(image_digest), OCI_MANIFEST, &manifest)
-        .await
+    push.push_manifest(repo, tag, OCI_MANIFEST, &manifest).await
 }
 
 /// Pushes the bundle `bundle` (v0.3) as a referrer of `image_digest` in `repo`, as cosign

@@ -71,7 +71,7 @@ impl Signer {
         }
     }
 
-    fn key(&self) -> &SigningKey {
+    pub(crate) fn key(&self) -> &SigningKey {
         match self {
             Signer::Key(key) | Signer::Keyless { key, .. } => key,
         }

@@ -95,10 +95,20 @@ fn verify(
 #[derive(Debug)]
 struct Layer {
     signature: SignatureBytes,
+    material: Material,
+}
+
+/// What the annotations of a `.sig` or `.att` layer say besides the signature: the signing
+/// certificate, cosign's Rekor bundle and an RFC 3161 timestamp.
+#[derive(Debug)]
+pub(crate) struct Material {
     certificate: Option<DerCertificate>,
     rekor: Option<RekorBundle>,
     timestamp: Option<String>,
 }
+
+/// Rekor entry kinds a `.sig` layer's bundle may hold.
+const SIGNATURE_ENTRY_KINDS: &[(&str, &str)] = &[("hashedrekord", "0.0.1")];
 
 /// cosign's Rekor bundle annotation: `{"SignedEntryTimestamp", "Payload": {"body",
 /// "integratedTime", "logIndex", "logID"}}`.
@@ -140,6 +150,38 @@ impl Layer {
         if signature.is_empty() {
             return Err(bad(SIGNATURE_ANNOTATION, "empty"));
         }
+        Ok(Self {
+            signature: SignatureBytes::new(signature),
+            material: Material::parse(annotations, SIGNATURE_ENTRY_KINDS)?,
+        })
+    }
+
+    /// The Sigstore bundle v0.1 carrying the same evidence.
+    fn to_bundle(&self, payload: &[u8]) -> Result<Vec<u8>, Refusal> {
+        let material = self.material.verification_material();
+        let digest = sigstore_verify::crypto::sha256(payload);
+        let bundle = json!({
+            "mediaType": "application/vnd.dev.sigstore.bundle+json;version=0.1",
+            "verificationMaterial": material,
+            "messageSignature": {
+                "messageDigest": {
+                    "algorithm": "SHA2_256",
+                    "digest": STANDARD.encode(digest.as_slice()),
+                },
+                "signature": STANDARD.encode(self.signature.as_bytes()),
+            },
+        });
+        serde_json::to_vec(&bundle).map_err(|e| bad(REKOR_BUNDLE_ANNOTATION, e.to_string()))
+    }
+}
+
+impl Material {
+    /// The certificate, Rekor bundle (of one of the `accepted` entry kinds) and timestamp
+    /// annotations, each optional.
+    pub(crate) fn parse(
+        annotations: &BTreeMap<String, String>,
+        accepted: &[(&str, &str)],
+    ) -> Result<Self, Refusal> {
         let certificate = annotations
             .get(CERTIFICATE_ANNOTATION)
             .filter(|pem| !pem.trim().is_empty())
@@ -150,22 +192,22 @@ impl Layer {
             .transpose()?;
         let rekor = annotations
             .get(REKOR_BUNDLE_ANNOTATION)
-            .map(|json| RekorBundle::parse(json))
+            .map(|json| RekorBundle::parse(json, accepted))
             .transpose()?;
         let timestamp = annotations
             .get(TIMESTAMP_ANNOTATION)
             .map(|json| parse_timestamp(json))
             .transpose()?;
         Ok(Self {
-            signature: SignatureBytes::new(signature),
             certificate,
             rekor,
             timestamp,
         })
     }
 
-    /// The Sigstore bundle v0.1 carrying the same evidence.
-    fn to_bundle(&self, payload: &[u8]) -> Result<Vec<u8>, Refusal> {
+    /// A bundle's `verificationMaterial`: the leaf certificate or a public-key hint, the log
+    /// entry with its inclusion promise, the timestamp.
+    pub(crate) fn verification_material(&self) -> serde_json::Map<String, Value> {
         let material = match &self.certificate {
             Some(certificate) => json!({
                 "x509CertificateChain": {
@@ -199,24 +241,12 @@ impl Layer {
                 json!({"rfc3161Timestamps": [{"signedTimestamp": timestamp}]}),
             );
         }
-        let digest = sigstore_verify::crypto::sha256(payload);
-        let bundle = json!({
-            "mediaType": "application/vnd.dev.sigstore.bundle+json;version=0.1",
-            "verificationMaterial": material,
-            "messageSignature": {
-                "messageDigest": {
-                    "algorithm": "SHA2_256",
-                    "digest": STANDARD.encode(digest.as_slice()),
-                },
-                "signature": STANDARD.encode(self.signature.as_bytes()),
-            },
-        });
-        serde_json::to_vec(&bundle).map_err(|e| bad(REKOR_BUNDLE_ANNOTATION, e.to_string()))
+        material
     }
 }
 
 impl RekorBundle {
-    fn parse(json: &str) -> Result<Self, Refusal> {
+    fn parse(json: &str, accepted: &[(&str, &str)]) -> Result<Self, Refusal> {
         const KEY: &str = REKOR_BUNDLE_ANNOTATION;
         let value: Value =
             serde_json::from_str(json).map_err(|e| bad(KEY, format!("not json: {e}")))?;
@@ -259,7 +289,7 @@ impl RekorBundle {
             .get("apiVersion")
             .and_then(Value::as_str)
             .unwrap_or_default();
-        if (kind, version) != ("hashedrekord", "0.0.1") {
+        if !accepted.contains(&(kind, version)) {
             return Err(Refusal::UnsupportedBundle {
                 source: Reason::UnsupportedLogEntryKind {
                     kind: kind.to_owned(),
@@ -330,7 +360,7 @@ mod tests {
         let json = format!(
             r#"{{"SignedEntryTimestamp":"AA==","Payload":{{"body":"{body}","integratedTime":1,"logIndex":1,"logID":"00"}}}}"#
         );
-        let refusal = RekorBundle::parse(&json).unwrap_err();
+        let refusal = RekorBundle::parse(&json, SIGNATURE_ENTRY_KINDS).unwrap_err();
         assert_eq!(refusal.code(), "unsupported_bundle");
         let detail = std::error::Error::source(&refusal).unwrap().to_string();
         assert!(detail.contains("rekord 0.0.1 is not supported"), "{detail}");

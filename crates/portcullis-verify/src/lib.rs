@@ -8,7 +8,9 @@
 //! crate's; the checks it leaves to callers are made here. Legacy cosign `.sig` signatures
 //! (simple signing, [`verify_legacy_signature`]) are adapted into a bundle and verified by the
 //! same path, then bound to the image digest; [`verify_candidate_legacy`] turns a candidate
-//! into the [`VerifiedImage`] write-back accepts. Bundles attached to an image as referrers
+//! into the [`VerifiedImage`] write-back accepts. Legacy `.att` attestations (DSSE envelope
+//! layers, [`verify_legacy_attestation`]) are adapted the same way. Bundles attached to an
+//! image as referrers
 //! are verified for its digest and sorted into signatures and attestations by their predicate
 //! type ([`verify_image_bundle`]).
 //!
@@ -30,6 +32,7 @@ mod identity;
 mod image_bundle;
 mod key;
 mod legacy;
+mod legacy_attestation;
 mod policy;
 mod predicate;
 mod refusal;
@@ -49,6 +52,7 @@ pub use legacy::{
     CERTIFICATE_ANNOTATION, CHAIN_ANNOTATION, REKOR_BUNDLE_ANNOTATION, SIGNATURE_ANNOTATION,
     TIMESTAMP_ANNOTATION, verify_legacy_signature,
 };
+pub use legacy_attestation::verify_legacy_attestation;
 pub use policy::BundlePolicy;
 pub use predicate::{PREDICATE_SHORT_NAMES, predicate_type_uri};
 pub use refusal::{Detail, Material, Reason, Refusal};

@@ -507,12 +507,21 @@ pub enum Reason {
         /// What was wrong with it.
         detail: String,
     },
+    /// A legacy attestation layer is not a DSSE envelope with one signature.
+    #[error("attestation layer is not a DSSE envelope with one signature: {detail}")]
+    BadEnvelope {
+        /// What is wrong.
+        detail: String,
+    },
     /// A legacy signature manifest has no layer at all.
     #[error("signature manifest has no simple-signing layer")]
     NoSignatureLayer,
     /// The Rekor entry of a legacy signature is of a kind this verifier does not check (for
     /// example `rekord`, which early cosign releases wrote).
-    #[error("rekor entry kind {kind} {version} is not supported (hashedrekord 0.0.1 is)")]
+    #[error(
+        "rekor entry kind {kind} {version} is not supported here (signatures: hashedrekord \
+         0.0.1; attestations: intoto 0.0.2, dsse 0.0.1)"
+    )]
     UnsupportedLogEntryKind {
         /// The entry's `kind`.
         kind: String,

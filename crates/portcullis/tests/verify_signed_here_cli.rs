@@ -547,3 +547,56 @@ async fn a_paginated_referrers_list_is_read_to_its_last_page() {
     );
     assert_eq!(run.codes(), vec!["digest_mismatch"; 4], "{}", run.text);
 }
+
+/// `verify --attestation --type` reads attestations in cosign's legacy layout too (a DSSE
+/// envelope layer at tag `sha256-<hex>.att`): the right type verifies, another type is
+/// refused, and `.att` layers never count as image signatures.
+#[tokio::test(flavor = "multi_thread")]
+async fn legacy_att_attestations_verify_as_attestations_only() {
+    let b = Bench::new();
+    let digest = b.image("acme/att", "1.0.0").await;
+    let signer = b.keyless(&LeafSpec::email(EMAIL, ISSUER));
+    let layer = b
+        .sigstore
+        .legacy_attestation_layer(
+            &signer,
+            &b.reference("acme/att"),
+            &digest,
+            "https://slsa.dev/provenance/v1",
+            &serde_json::json!({"buildDefinition": {"buildType": "https://acme.test/ci/v1"}}),
+            &SigningOptions::default(),
+        )
+        .unwrap();
+    portcullis_testsign::push_legacy_attestations(&b.push, "acme/att", &digest, &[layer]).await;
+    let who = [
+        "--certificate-identity",
+        EMAIL,
+        "--certificate-oidc-issuer",
+        ISSUER,
+    ];
+    let mut flags = who.to_vec();
+    flags.extend(["--attestation", "--type", "slsaprovenance1"]);
+    let run = b.run("acme/att", &digest, &flags);
+    let verified = run.verified();
+    assert_eq!(verified["source"], "legacy", "{}", run.text);
+    assert_eq!(
+        verified["predicate_type"], "https://slsa.dev/provenance/v1",
+        "{}",
+        run.text
+    );
+    assert!(
+        run.report["signature_tag"]
+            .as_str()
+            .is_some_and(|t| t.ends_with(".att")),
+        "{}",
+        run.text
+    );
+    let mut flags = who.to_vec();
+    flags.extend(["--attestation", "--type", "spdxjson"]);
+    b.run("acme/att", &digest, &flags)
+        .refused("wrong_predicate_type");
+    // As an image signature: nothing there (the `.att` tag is not read for signatures).
+    let run = b.run("acme/att", &digest, &who);
+    assert_eq!(run.code, Some(3), "{}", run.text);
+    assert_eq!(run.report["code"], "signature_missing", "{}", run.text);
+}

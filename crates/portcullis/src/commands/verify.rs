@@ -12,7 +12,8 @@
 use anyhow::Context;
 use portcullis_image::{Digest, ImageRef};
 use portcullis_verify::{
-    BundleVerified, Expectation, Refusal, Signer, verify_image_bundle, verify_legacy_signature,
+    BundleVerified, Expectation, Refusal, Signer, verify_image_bundle, verify_legacy_attestation,
+    verify_legacy_signature,
 };
 use serde::Serialize;
 
@@ -163,7 +164,6 @@ pub(crate) async fn run(args: &VerifyArgs) -> anyhow::Result<u8> {
                 .with_context(|| format!("cannot resolve {repository}:{tag} to a digest"))?
         }
     };
-    let signature_tag = portcullis_registry::signature_tag(&digest);
     let expect = match (&args.attestation, &args.predicate_type) {
         (true, Some(t)) => Expectation::Attestation {
             predicate_type: portcullis_verify::predicate_type_uri(t).to_owned(),
@@ -171,14 +171,24 @@ pub(crate) async fn run(args: &VerifyArgs) -> anyhow::Result<u8> {
         // clap makes `--attestation` and `--type` require each other.
         _ => Expectation::Signature,
     };
-    // Legacy `.sig` layers are simple-signing image signatures: never attestations.
-    let layers = match expect {
-        Expectation::Signature => client
-            .legacy_signatures(repository, &digest)
-            .await
-            .with_context(|| format!("cannot read the signatures of {repository}@{digest}"))?
-            .unwrap_or_default(),
-        _ => Vec::new(),
+    // Legacy `.sig` layers are simple-signing image signatures, `.att` layers attestations.
+    let (signature_tag, layers) = match expect {
+        Expectation::Signature => (
+            portcullis_registry::signature_tag(&digest),
+            client
+                .legacy_signatures(repository, &digest)
+                .await
+                .with_context(|| format!("cannot read the signatures of {repository}@{digest}"))?
+                .unwrap_or_default(),
+        ),
+        _ => (
+            portcullis_registry::attestation_tag(&digest),
+            client
+                .legacy_attestations(repository, &digest)
+                .await
+                .with_context(|| format!("cannot read the attestations of {repository}@{digest}"))?
+                .unwrap_or_default(),
+        ),
     };
     let bundles = client
         .sigstore_bundles(repository, &digest)
@@ -206,13 +216,23 @@ pub(crate) async fn run(args: &VerifyArgs) -> anyhow::Result<u8> {
         insecure,
     };
     for layer in layers {
-        let outcome = verify_legacy_signature(
-            &layer.payload,
-            &layer.annotations,
-            &report.digest,
-            &policy,
-            &trust,
-        );
+        let outcome = match &expect {
+            Expectation::Signature => verify_legacy_signature(
+                &layer.payload,
+                &layer.annotations,
+                &report.digest,
+                &policy,
+                &trust,
+            ),
+            _ => verify_legacy_attestation(
+                &layer.payload,
+                &layer.annotations,
+                &report.digest,
+                &expect,
+                &policy,
+                &trust,
+            ),
+        };
         report
             .signatures
             .push(Outcome::new(layer.digest, None, outcome));
@@ -267,8 +287,9 @@ fn text(r: &Report) -> String {
     match &r.attestation {
         Some(t) => outln!(
             out,
-            "attestations {} (referrers; predicate type {t})",
-            r.signatures.len()
+            "attestations {} (tag {} and referrers; predicate type {t})",
+            r.signatures.len(),
+            r.signature_tag
         ),
         None => outln!(
             out,
