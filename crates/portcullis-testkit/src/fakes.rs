@@ -688,7 +688,9 @@ pub async fn garbage_registry() -> FakeServer {
                 )
                     .into_response(),
                 "referrers500"
-                    if path.contains("/manifests/sha256-") && !path.ends_with(".sig") =>
+                    if path.contains("/manifests/sha256-")
+                        && !path.ends_with(".sig")
+                        && !path.ends_with(".att") =>
                 {
                     StatusCode::INTERNAL_SERVER_ERROR.into_response()
                 }
