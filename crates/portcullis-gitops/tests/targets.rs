@@ -202,6 +202,47 @@ fn override_file_merges_keep_other_sections_and_comments() {
     );
 }
 
+/// A file that starts with a byte-order mark is edited as the same file: the mark stays,
+/// the first key is found, nothing is appended twice.
+#[test]
+fn a_byte_order_mark_is_kept_and_read_past() {
+    let text = "\u{feff}image:\n  repository: nginx\n  tag: 1.25.0\n";
+    let out = set_helm_values(Some(text), &[HelmValueWrite::new("image.tag", "1.26.0")]).unwrap();
+    assert_eq!(out, "\u{feff}image:\n  repository: nginx\n  tag: 1.26.0\n");
+    let kustomization = "\u{feff}images:\n- name: redis\n  newTag: \"7.2\"\n";
+    let edit = KustomizeImageEdit {
+        name: "redis".into(),
+        new_name: None,
+        new_tag: Some("7.4".into()),
+        digest: None,
+    };
+    let out = set_kustomization_image(kustomization, &edit).unwrap();
+    assert_eq!(out, "\u{feff}images:\n- name: redis\n  newTag: \"7.4\"\n");
+}
+
+/// What the editor cannot change in place without losing something is refused, never
+/// regenerated or appended to: an override file written as JSON or flow YAML (its other
+/// pins would be dropped), a kustomization entry in flow style (a second entry for the same
+/// image would be added).
+#[test]
+fn flow_style_that_would_lose_pins_is_refused() {
+    let json = "{\"kustomize\": {\"images\": [\"other:1\"]}, \"helm\": {\"parameters\": []}}\n";
+    let err = merge_kustomize_images(Some(json), &[format!("app:2@{DIGEST}")]).unwrap_err();
+    assert!(err.to_string().contains("block YAML mapping"), "{err}");
+    // An empty flow map holds nothing to lose: written anew.
+    let out = merge_kustomize_images(Some("{}\n"), &[format!("app:2@{DIGEST}")]).unwrap();
+    assert!(out.contains(&format!("- app:2@{DIGEST}")), "{out}");
+    let flow_entry = "images:\n- {name: app, newTag: '1'}\n";
+    let edit = KustomizeImageEdit {
+        name: "app".into(),
+        new_name: None,
+        new_tag: Some("2".into()),
+        digest: None,
+    };
+    let err = set_kustomization_image(flow_entry, &edit).unwrap_err();
+    assert!(err.to_string().contains("images[]"), "{err}");
+}
+
 #[test]
 fn crlf_files_stay_crlf() {
     let text = "image:\r\n  repository: nginx\r\n  tag: 1.25.0\r\n";

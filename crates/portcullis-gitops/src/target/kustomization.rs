@@ -8,7 +8,7 @@
 
 use super::error::EditError;
 use super::kustomize_image::same_repository;
-use super::yaml::{Document, Editor, NewValue, Node, Owner, Splice};
+use super::yaml::{Document, Editor, Kind, NewValue, Node, Owner, Splice};
 
 /// What one kustomization image entry should say.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,6 +95,19 @@ fn next_step(
             .and_then(|e| e.value.scalar())
             .map(str::to_owned)
     };
+    // An entry the editor cannot read (flow style, no name) could be the image's own: adding
+    // another would leave two, and which one kustomize applies would be a guess.
+    if let Some(unreadable) = items
+        .iter()
+        .find(|it| !matches!(it.kind, Kind::Map { .. }) || field(it, "name").is_none())
+    {
+        return Err(unexpected(
+            doc,
+            "images[]",
+            unreadable,
+            "a block mapping with a 'name' (write `- name: ...` entries)",
+        ));
+    }
     let by_name = items
         .iter()
         .find(|it| field(it, "name").is_some_and(|n| same_repository(&n, &edit.name)));

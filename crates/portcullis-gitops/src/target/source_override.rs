@@ -37,7 +37,21 @@ fn regenerate(existing: Option<&str>) -> Result<bool, EditError> {
     if doc.more_documents {
         return Err(EditError::MultipleDocuments);
     }
-    Ok(!matches!(doc.root.kind, Kind::Map { .. } | Kind::Null))
+    match doc.root.kind {
+        Kind::Map { .. } | Kind::Null => Ok(false),
+        // A flow-style or JSON mapping with entries: regenerating would drop the other pins
+        // it holds, and editing it in place is beyond the block-YAML editor.
+        Kind::Flow {
+            map: true,
+            empty: false,
+        } => Err(EditError::UnexpectedValue {
+            key: "(the top level)".to_owned(),
+            line: 1,
+            expected: "a block YAML mapping (this file is flow-style or JSON: rewrite it in \
+                       block style, or delete it to have it written anew)",
+        }),
+        _ => Ok(true),
+    }
 }
 
 /// Merges Kustomize image strings (`[alias=]image[:tag][@digest]`) into the

@@ -334,7 +334,12 @@ fn is_marker(b: &[u8], l: Line, marker: &[u8; 3]) -> bool {
 fn split_lines(text: &str) -> Vec<Line> {
     let b = text.as_bytes();
     let mut out = Vec::new();
-    let mut start = 0;
+    // A byte-order mark stays in the file but is no part of the first line's content.
+    let mut start = if b.starts_with("\u{feff}".as_bytes()) {
+        3
+    } else {
+        0
+    };
     while start < b.len() {
         let nl = b[start..]
             .iter()
