@@ -90,6 +90,38 @@ pub enum BatchError {
     },
 }
 
+/// The largest target file read: values files and kustomizations are kilobytes.
+const MAX_TARGET_FILE: u64 = 4 * 1024 * 1024;
+
+/// A target file of the checkout, read only when it and every directory on its way are
+/// what they say (a symlink committed by anyone who can push could point at `/dev/zero` or
+/// at a file of this host) and it is of a sane size.
+fn read_target(worktree: &Path, relative: &str) -> std::io::Result<String> {
+    let refuse = |what: String| std::io::Error::new(std::io::ErrorKind::InvalidData, what);
+    let mut path = worktree.to_path_buf();
+    for part in Path::new(relative).components() {
+        path.push(part);
+        let meta = std::fs::symlink_metadata(&path)?;
+        if meta.file_type().is_symlink() {
+            return Err(refuse(format!(
+                "{} is a symbolic link; write-back follows none",
+                path.strip_prefix(worktree).unwrap_or(&path).display()
+            )));
+        }
+    }
+    let meta = std::fs::symlink_metadata(&path)?;
+    if !meta.is_file() {
+        return Err(refuse(format!("{relative} is not a regular file")));
+    }
+    if meta.len() > MAX_TARGET_FILE {
+        return Err(refuse(format!(
+            "{relative} is {} bytes, more than the {MAX_TARGET_FILE} a target file may be",
+            meta.len()
+        )));
+    }
+    std::fs::read_to_string(&path)
+}
+
 /// The file changes of every application in `apps` against the checkout in `worktree`.
 pub fn render(worktree: &Path, apps: &[AppWrite<'_>]) -> Result<Vec<FileChange>, BatchError> {
     // path -> content as edited so far in this batch (None: absent in the checkout).
@@ -104,7 +136,7 @@ pub fn render(worktree: &Path, apps: &[AppWrite<'_>]) -> Result<Vec<FileChange>,
                 found = Some((candidate.clone(), Some(now.clone())));
                 break;
             }
-            match std::fs::read_to_string(worktree.join(&candidate)) {
+            match read_target(worktree, &candidate) {
                 Ok(text) => {
                     found = Some((candidate, Some(text)));
                     break;

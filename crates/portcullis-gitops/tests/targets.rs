@@ -571,3 +571,34 @@ fn a_batch_refuses_to_overwrite_a_file_that_moved_since_the_decision() {
     assert!(matches!(err, BatchError::Stale { .. }), "{err}");
     assert!(err.to_string().contains("1.3.0"), "{err}");
 }
+
+/// A target file that is a symbolic link (to `/dev/zero`, to a file of the host), or that
+/// sits in a linked directory, is never read: anyone who can push could commit one.
+#[test]
+fn a_batch_reads_no_target_through_a_symbolic_link() {
+    use portcullis_gitops::batch::{AppWrite, BatchError, render};
+    let web = verified("docker.io/acme/web", "1.2.0", DIGEST);
+    let batch = |dir: &str| {
+        vec![AppWrite {
+            app: "web".into(),
+            target: WriteBackTarget::Kustomization { dir: dir.into() },
+            changes: vec![ImageChange::new("docker.io/acme/web", &web).unwrap()],
+            pinning: Pinning::TagAndDigest,
+        }]
+    };
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(
+        outside.path().join("kustomization.yaml"),
+        "images:\n- name: docker.io/acme/web\n  newTag: 1.0.0\n",
+    )
+    .unwrap();
+    let repo = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink("/dev/zero", repo.path().join("kustomization.yaml")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), repo.path().join("linked")).unwrap();
+    for dir in [".", "linked"] {
+        let err = render(repo.path(), &batch(dir)).unwrap_err();
+        assert!(matches!(err, BatchError::Read { .. }), "{dir}: {err}");
+        let chain = format!("{err}: {}", std::error::Error::source(&err).unwrap());
+        assert!(chain.contains("symbolic link"), "{dir}: {chain}");
+    }
+}
