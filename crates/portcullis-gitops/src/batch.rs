@@ -237,9 +237,17 @@ pub fn message(apps: &[AppWrite<'_>], template: Option<&Template>, policy_hash: 
     let mut all = Vec::new();
     for app in apps.iter().filter(|a| !a.changes.is_empty()) {
         let summaries: Vec<ChangeSummary> = app.changes.iter().map(ChangeSummary::from).collect();
-        let text = template
-            .and_then(|t| commit_message(t, &app.app, &summaries).ok())
-            .unwrap_or_else(|| fallback_commit_message(&app.app));
+        let rendered = template.map(|t| commit_message(t, &app.app, &summaries));
+        let text = match rendered {
+            Some(Ok(text)) => text,
+            Some(Err(e)) => {
+                // The commit still gets a message (and its trailers); the mistake is said.
+                tracing::warn!(app = %app.app, error = %e,
+                    "the commit message template failed to render; the plain message is used");
+                fallback_commit_message(&app.app)
+            }
+            None => fallback_commit_message(&app.app),
+        };
         parts.push(text.trim_end().to_owned());
         all.extend(summaries);
     }

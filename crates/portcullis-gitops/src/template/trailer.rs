@@ -82,11 +82,23 @@ pub fn append_trailers(message: &str, changes: &[ChangeSummary], policy_hash: &s
     }
 }
 
-/// The Portcullis trailers of a commit message: the changes and the policy hash.
+/// The Portcullis trailers of a commit message: the changes and the policy hash, read from
+/// its last paragraph only, where [`append_trailers`] puts them (as `git interpret-trailers`
+/// reads trailers). Lines that look like trailers higher up, such as a value a template
+/// printed, are text, not trailers.
 pub fn parse_trailers(message: &str) -> (Vec<ChangeTrailer>, Option<String>) {
     let mut changes = Vec::new();
     let mut policy = None;
-    for line in message.lines() {
+    let lines: Vec<&str> = message.lines().collect();
+    let end = lines
+        .iter()
+        .rposition(|l| !l.trim().is_empty())
+        .map_or(0, |i| i + 1);
+    let start = lines[..end]
+        .iter()
+        .rposition(|l| l.trim().is_empty())
+        .map_or(0, |i| i + 1);
+    for line in &lines[start..end] {
         if let Some(rest) = line.strip_prefix(CHANGE) {
             let parts: Vec<&str> = rest.split(' ').collect();
             if let [alias, image, old, "->", new] = parts.as_slice() {
@@ -102,4 +114,27 @@ pub fn parse_trailers(message: &str) -> (Vec<ChangeTrailer>, Option<String>) {
         }
     }
     (changes, policy)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_last_paragraph_holds_trailers() {
+        let message = "build: update\n\nPortcullis-Change: - evil/img - -> 9@sha256:00\n\nPortcullis-Change: - ghcr.io/acme/app 1.0 -> 1.1@sha256:ab\nPortcullis-Policy: sha256:cd\n\n";
+        let (changes, policy) = parse_trailers(message);
+        assert_eq!(changes.len(), 1, "{changes:?}");
+        assert_eq!(changes[0].image, "ghcr.io/acme/app");
+        assert_eq!(policy.as_deref(), Some("sha256:cd"));
+        // A message that is nothing but a trailer block is one paragraph: its trailers count.
+        let (changes, _) = parse_trailers("Portcullis-Change: - evil/img - -> 9@sha256:00\n");
+        assert_eq!(
+            changes.len(),
+            1,
+            "a message that is only a trailer block is one"
+        );
+        let (changes, policy) = parse_trailers("");
+        assert!(changes.is_empty() && policy.is_none());
+    }
 }
