@@ -18,6 +18,8 @@ signer="$root/target/debug/portcullis-testsign"
 work=$(mktemp -d)
 cleanup() {
   [ -n "${registry_pid:-}" ] && kill "$registry_pid" 2>/dev/null || true
+  # gpg started an agent for the demo's keyring: stop it before its directory goes.
+  [ -d "$work/gnupg" ] && gpgconf --homedir "$work/gnupg" --kill all 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT

@@ -8,10 +8,12 @@
 #   rsyslog          a real syslog receiver for the event sinks (later issues)
 #   openssl          makes throwaway keys in the verifier tests
 #   openssh-server, openssh-client  a real sshd on loopback for the Git-over-SSH tests
+#   git, pkg-config, curl, python3, ca-certificates  the build (gpgme-sys finds gpgme
+#                    through pkg-config), the demo (curl, python3) and HTTPS downloads
 set -euo pipefail
 
 packages=(docker-registry skopeo apache2-utils libgpgme-dev gnupg gpgsm rsyslog openssl
-  openssh-server openssh-client)
+  openssh-server openssh-client git pkg-config curl python3 ca-certificates)
 
 missing=()
 for p in "${packages[@]}"; do
