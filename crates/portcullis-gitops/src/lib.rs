@@ -15,6 +15,7 @@
 pub mod batch;
 pub mod forge;
 pub mod git;
+mod http_body;
 mod oid;
 pub mod sign;
 pub mod target;

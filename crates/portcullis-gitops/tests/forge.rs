@@ -801,6 +801,25 @@ async fn github_app_token_is_minted_again_near_or_past_expiry() {
     assert_eq!(fake.left(), 0);
 }
 
+/// A forge answering with an endless body is read up to a limit, then refused.
+#[tokio::test]
+async fn an_oversized_answer_is_refused_not_read_to_the_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let huge = format!("[{}]", " ".repeat(9 * 1024 * 1024));
+    let fake = Fake::start(vec![(201, huge)]).await;
+    let gh = client(
+        Provider::GitHub,
+        &fake,
+        "testgh3py/github3py",
+        Auth::TokenFile(token_file(dir.path())),
+    );
+    let e = gh
+        .open_pull_request(&spec("develop", "master"))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("longer than"), "{e}");
+}
+
 #[tokio::test]
 async fn github_app_refused_installation_is_an_auth_error() {
     let dir = tempfile::tempdir().unwrap();

@@ -11,12 +11,15 @@ use serde_json::{Value, json};
 
 use super::secret::Secret;
 use super::{ForgeError, Provider, PullRequest, PullRequestSpec};
+use crate::http_body::BodyError;
 
 /// How many pages of open requests are searched for an existing one (Gitea lists all of a
 /// repository's open requests; GitHub and GitLab filter by branch on the server).
 const MAX_LIST_PAGES: u32 = 10;
 /// Requests per listed page.
 const PAGE_SIZE: u32 = 50;
+/// The longest answer read from a forge (a page of 50 requests is far less).
+pub(super) const MAX_BODY: usize = 8 * 1024 * 1024;
 /// How much of an error body is quoted.
 const MAX_MESSAGE: usize = 300;
 
@@ -301,15 +304,20 @@ impl Call<'_> {
             source: source.without_url(),
         })?;
         let status = response.status();
-        let body = response
-            .bytes()
+        let body = crate::http_body::read_capped(response, MAX_BODY)
             .await
-            .map_err(|source| ForgeError::Request {
-                method: name,
-                url: url.clone(),
-                source: source.without_url(),
-            })?
-            .to_vec();
+            .map_err(|e| match e {
+                BodyError::Transfer(source) => ForgeError::Request {
+                    method: name,
+                    url: url.clone(),
+                    source: source.without_url(),
+                },
+                BodyError::TooLarge(limit) => ForgeError::TooLarge {
+                    method: name,
+                    url: url.clone(),
+                    limit,
+                },
+            })?;
         tracing::debug!(method = name, %url, status = status.as_u16(), "forge answered");
         Ok(Answer {
             method: name,

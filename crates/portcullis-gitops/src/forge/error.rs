@@ -46,6 +46,16 @@ pub enum ForgeError {
         #[source]
         source: std::io::Error,
     },
+    /// The forge answered with a body longer than Portcullis reads.
+    #[error("{method} {url}: the answer is longer than {limit} bytes")]
+    TooLarge {
+        /// The method.
+        method: &'static str,
+        /// The URL.
+        url: String,
+        /// The limit.
+        limit: usize,
+    },
     /// The installation token could not be written for git.
     #[error("cannot write the installation token file {path}")]
     WriteToken {

@@ -97,7 +97,16 @@ impl GitHubApp {
             .await
             .map_err(request_error)?;
         let status = response.status();
-        let body = response.bytes().await.map_err(request_error)?;
+        let body = crate::http_body::read_capped(response, super::api::MAX_BODY)
+            .await
+            .map_err(|e| match e {
+                crate::http_body::BodyError::Transfer(source) => request_error(source),
+                crate::http_body::BodyError::TooLarge(limit) => ForgeError::TooLarge {
+                    method,
+                    url: url.clone(),
+                    limit,
+                },
+            })?;
         if !status.is_success() {
             let message = jwt.mask(&message_of(&body));
             return Err(

@@ -24,6 +24,8 @@ use serde_json::{Value, json};
 use super::super::error::KeylessError;
 
 /// How long one request may take.
+/// The longest answer read from Fulcio or Rekor (a certificate chain or one log entry).
+const MAX_ANSWER: usize = 1024 * 1024;
 const TIMEOUT: Duration = Duration::from_secs(30);
 /// The most of a failed answer's body put into an error.
 const ERROR_BODY: usize = 300;
@@ -134,10 +136,14 @@ fn post(service: &'static str, url: &str, body: &Value) -> Result<Value, Keyless
                 .await
                 .map_err(|e| failed(error_chain(&e)))?;
             let status = response.status();
-            let bytes = response
-                .bytes()
+            let bytes = crate::http_body::read_capped(response, MAX_ANSWER)
                 .await
-                .map_err(|e| failed(error_chain(&e)))?;
+                .map_err(|e| match e {
+                    crate::http_body::BodyError::Transfer(e) => failed(error_chain(&e)),
+                    crate::http_body::BodyError::TooLarge(limit) => {
+                        failed(format!("the answer is longer than {limit} bytes"))
+                    }
+                })?;
             if !status.is_success() {
                 let text: String = String::from_utf8_lossy(&bytes)
                     .chars()
