@@ -39,10 +39,13 @@ pub fn read_deployed(
             })
         }
         (_, Placement::Helm(params)) => {
+            // Nested keys first, then a key spelled with the dots: the order the values
+            // editor follows, so what is read back is what was written.
             let lookup = |path: &str| {
-                doc.get(path)
-                    .or_else(|| path.split('.').try_fold(&doc, |v, k| v.get(k)))
+                path.split('.')
+                    .try_fold(&doc, |v, k| v.get(k))
                     .and_then(Value::as_str)
+                    .or_else(|| doc.get(path).and_then(Value::as_str))
                     .map(str::to_owned)
             };
             // Parameters of an override file, by name.
@@ -132,6 +135,26 @@ mod tests {
     use crate::target::HelmParams;
 
     const DIGEST: &str = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+
+    /// Where a file has both a nested `image: {tag:}` and a key spelled `image.tag`, the
+    /// nested one is read, as the values editor writes it.
+    #[test]
+    fn a_nested_value_wins_over_a_dotted_key_as_in_the_editor() {
+        let h = WriteBackTarget::HelmValues {
+            file: "values.yaml".into(),
+        };
+        let helm = Placement::Helm(HelmParams::default());
+        let text = "image.tag: \"9.9.9\"\nimage:\n  tag: 1.0.0\n";
+        let d = read_deployed(&h, text, "ghcr.io/acme/web", &helm).unwrap();
+        assert_eq!(d.tag.as_deref(), Some("1.0.0"));
+        let written = crate::target::set_helm_values(
+            Some(text),
+            &[crate::target::HelmValueWrite::new("image.tag", "1.1.0")],
+        )
+        .unwrap();
+        let d = read_deployed(&h, &written, "ghcr.io/acme/web", &helm).unwrap();
+        assert_eq!(d.tag.as_deref(), Some("1.1.0"), "{written}");
+    }
 
     #[test]
     fn reads_what_each_target_records() {
