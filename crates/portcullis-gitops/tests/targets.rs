@@ -328,6 +328,17 @@ fn unsupported_yaml_is_refused_with_its_line() {
     assert_eq!(err.to_string(), "cannot edit the file as YAML");
     let source = std::error::Error::source(&err).unwrap().to_string();
     assert!(source.starts_with("line 2:"), "{source}");
+    // A key twice in one mapping: which one a reader takes differs (Helm: the last).
+    let err = set_helm_values(
+        Some("image:\n  tag: 1.0.0\nreplicas: 2\nimage:\n  tag: 2.0.0\n"),
+        &[HelmValueWrite::new("image.tag", "3.0.0")],
+    )
+    .unwrap_err();
+    let source = std::error::Error::source(&err).unwrap().to_string();
+    assert!(
+        source.starts_with("line 4:") && source.contains("twice"),
+        "{source}"
+    );
 }
 
 // --- the typed entry point, with images verified in-process ---------------------------

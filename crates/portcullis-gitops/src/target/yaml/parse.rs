@@ -548,6 +548,11 @@ impl Parser<'_, '_> {
                 b'\'' => decode_single(raw.get(1..raw.len().saturating_sub(1)).unwrap_or("")),
                 _ => raw.to_owned(),
             };
+            // YAML forbids a key twice in one mapping, and readers disagree on which one wins
+            // (Helm takes the last): an edit of either would be a guess.
+            if key != "<<" && entries.iter().any(|e: &Entry| e.key == key) {
+                return Err(Self::syntax(cur, "this key appears twice in the mapping"));
+            }
             let value = self.parse_value(cur, colon + 1, col as isize, Some(col), false)?;
             last = last.max(value.last_line).max(cur);
             entries.push(Entry {
