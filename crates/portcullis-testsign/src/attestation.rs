@@ -12,7 +12,7 @@ use sigstore_verify::crypto::sha256;
 
 use crate::encoding::{hex, pem};
 use crate::error::TestSignError;
-use crate::signer::{LegacyLayer, Signer, SigningOptions};
+use crate::signer::{LegacyLayer, Signer, SigningOptions, cosign_bundle_annotation};
 use crate::trusted_root::TestSigstore;
 
 /// The DSSE payload type of an in-toto statement.
@@ -90,18 +90,9 @@ impl TestSigstore {
             }))?;
             let time = options.integrated_time.unwrap_or_else(Timestamp::now);
             let entry = self.rekor().integrate(&body, time.as_second())?;
-            let bundle = json!({
-                "SignedEntryTimestamp": STANDARD.encode(&entry.signed_entry_timestamp),
-                "Payload": {
-                    "body": STANDARD.encode(&entry.body),
-                    "integratedTime": entry.integrated_time,
-                    "logIndex": entry.log_index,
-                    "logID": hex(&entry.log_id),
-                },
-            });
             annotations.insert(
                 "dev.sigstore.cosign/bundle".to_owned(),
-                serde_json::to_string(&bundle)?,
+                cosign_bundle_annotation(&entry)?,
             );
         }
         Ok(LegacyLayer {

@@ -146,18 +146,9 @@ impl TestSigstore {
         if options.log {
             let digest = sha256(&payload);
             let entry = self.log_hashedrekord(signer, digest.as_bytes(), &signature, options)?;
-            let bundle = json!({
-                "SignedEntryTimestamp": STANDARD.encode(&entry.signed_entry_timestamp),
-                "Payload": {
-                    "body": STANDARD.encode(&entry.body),
-                    "integratedTime": entry.integrated_time,
-                    "logIndex": entry.log_index,
-                    "logID": hex(&entry.log_id),
-                },
-            });
             annotations.insert(
                 "dev.sigstore.cosign/bundle".to_owned(),
-                serde_json::to_string(&bundle)?,
+                cosign_bundle_annotation(&entry)?,
             );
         }
         Ok(LegacyLayer {
@@ -226,6 +217,19 @@ impl TestSigstore {
         let time = options.integrated_time.unwrap_or_else(Timestamp::now);
         self.rekor.integrate(&body, time.as_second())
     }
+}
+
+/// cosign's `dev.sigstore.cosign/bundle` annotation for a log entry: the SET and the entry.
+pub(crate) fn cosign_bundle_annotation(entry: &LogEntry) -> Result<String, TestSignError> {
+    Ok(serde_json::to_string(&json!({
+        "SignedEntryTimestamp": STANDARD.encode(&entry.signed_entry_timestamp),
+        "Payload": {
+            "body": STANDARD.encode(&entry.body),
+            "integratedTime": entry.integrated_time,
+            "logIndex": entry.log_index,
+            "logID": hex(&entry.log_id),
+        },
+    }))?)
 }
 
 fn issue(

@@ -95,16 +95,7 @@ fn key_authority(
         Some(wanted) => match cx.root_named(Some(wanted)) {
             Some(root) => Some(root),
             None => {
-                if !cx.is_broken("root", wanted) {
-                    let hint = suggest::closest(wanted, cx.trust.roots.keys().map(String::as_str))
-                        .map(|r| format!("did you mean '{r}'?"))
-                        .unwrap_or_else(|| "define it under trust.roots".to_owned());
-                    cx.out.error(
-                        &path.key("trustedRoot"),
-                        format!("unknown trusted root '{wanted}'"),
-                        Some(hint),
-                    );
-                }
+                unknown_root(cx, wanted, path);
                 return None;
             }
         },
@@ -119,6 +110,22 @@ fn key_authority(
     ))
 }
 
+/// Reports `wanted` as an unknown trusted root at the authority's `trustedRoot`, with the
+/// closest name (unless its definition was already reported broken).
+fn unknown_root(cx: &mut Context<'_>, wanted: &str, path: &FieldPath) {
+    if cx.is_broken("root", wanted) {
+        return;
+    }
+    let hint = suggest::closest(wanted, cx.trust.roots.keys().map(String::as_str))
+        .map(|r| format!("did you mean '{r}'?"))
+        .unwrap_or_else(|| "define it under trust.roots".to_owned());
+    cx.out.error(
+        &path.key("trustedRoot"),
+        format!("unknown trusted root '{wanted}'"),
+        Some(hint),
+    );
+}
+
 fn keyless_authority(
     cx: &mut Context<'_>,
     k: &wire::KeylessAuthority,
@@ -131,16 +138,8 @@ fn keyless_authority(
     warn_danger(cx, danger, path);
     let errors_before = cx.out.error_count();
     let root = cx.root_named(k.trusted_root.as_deref());
-    if root.is_none() && !cx.is_broken("root", k.trusted_root.as_deref().unwrap_or_default()) {
-        let wanted = k.trusted_root.as_deref().unwrap_or_default();
-        let hint = suggest::closest(wanted, cx.trust.roots.keys().map(String::as_str))
-            .map(|r| format!("did you mean '{r}'?"))
-            .unwrap_or_else(|| "define it under trust.roots".to_owned());
-        cx.out.error(
-            &path.key("trustedRoot"),
-            format!("unknown trusted root '{wanted}'"),
-            Some(hint),
-        );
+    if root.is_none() {
+        unknown_root(cx, k.trusted_root.as_deref().unwrap_or_default(), path);
     }
     if k.identities.is_empty() {
         cx.out.error(
