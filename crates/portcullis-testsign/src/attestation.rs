@@ -2,15 +2,13 @@
 //! an image in a DSSE envelope, signed, logged as an `intoto` 0.0.2 entry, and annotated as
 //! `cosign attest` annotates the layer.
 
-use std::collections::BTreeMap;
-
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 use sigstore_verify::crypto::sha256;
 
-use crate::encoding::{hex, pem};
+use crate::encoding::hex;
 use crate::error::TestSignError;
 use crate::signer::{LegacyLayer, Signer, SigningOptions, cosign_bundle_annotation};
 use crate::trusted_root::TestSigstore;
@@ -54,22 +52,8 @@ impl TestSigstore {
             "payload": STANDARD.encode(statement),
             "signatures": [{"keyid": "", "sig": STANDARD.encode(&signature)}],
         }))?;
-        let mut annotations = BTreeMap::new();
         // cosign leaves the signature annotation empty: the signature is in the envelope.
-        annotations.insert(
-            "dev.cosignproject.cosign/signature".to_owned(),
-            String::new(),
-        );
-        if let Signer::Keyless { certificate, .. } = signer {
-            annotations.insert(
-                "dev.sigstore.cosign/certificate".to_owned(),
-                pem("CERTIFICATE", certificate),
-            );
-            annotations.insert(
-                "dev.sigstore.cosign/chain".to_owned(),
-                self.ca().certificate_pem(),
-            );
-        }
+        let mut annotations = self.layer_annotations(signer, String::new());
         annotations.insert("predicateType".to_owned(), predicate_type_of(statement));
         if options.log {
             // Rekor's intoto 0.0.2 body: the signature double-encoded, the verifier as PEM.

@@ -128,21 +128,7 @@ impl TestSigstore {
         options: &SigningOptions,
     ) -> Result<LegacyLayer, TestSignError> {
         let signature = signer.key().sign(&payload)?;
-        let mut annotations = BTreeMap::new();
-        annotations.insert(
-            "dev.cosignproject.cosign/signature".to_owned(),
-            STANDARD.encode(&signature),
-        );
-        if let Signer::Keyless { certificate, .. } = signer {
-            annotations.insert(
-                "dev.sigstore.cosign/certificate".to_owned(),
-                pem("CERTIFICATE", certificate),
-            );
-            annotations.insert(
-                "dev.sigstore.cosign/chain".to_owned(),
-                self.ca.certificate_pem(),
-            );
-        }
+        let mut annotations = self.layer_annotations(signer, STANDARD.encode(&signature));
         if options.log {
             let digest = sha256(&payload);
             let entry = self.log_hashedrekord(signer, digest.as_bytes(), &signature, options)?;
@@ -155,6 +141,28 @@ impl TestSigstore {
             payload,
             annotations,
         })
+    }
+
+    /// A cosign layer's annotations: `signature` and, for a keyless signer, its certificate
+    /// and the CA chain.
+    pub(crate) fn layer_annotations(
+        &self,
+        signer: &Signer,
+        signature: String,
+    ) -> BTreeMap<String, String> {
+        let mut annotations = BTreeMap::new();
+        annotations.insert("dev.cosignproject.cosign/signature".to_owned(), signature);
+        if let Signer::Keyless { certificate, .. } = signer {
+            annotations.insert(
+                "dev.sigstore.cosign/certificate".to_owned(),
+                pem("CERTIFICATE", certificate),
+            );
+            annotations.insert(
+                "dev.sigstore.cosign/chain".to_owned(),
+                self.ca.certificate_pem(),
+            );
+        }
+        annotations
     }
 
     /// Signs the image `image_digest` (`sha256:<hex>`) as a Sigstore bundle v0.3 with a
