@@ -12,7 +12,7 @@ use portcullis_image::Digest;
 use portcullis_policy::policy::{AttestationRequirement, Authority, Policy, Rule};
 use portcullis_registry::{BundleLayer, SignatureLayer};
 use portcullis_verify::{
-    BundleVerified, Expectation, Refusal, verify_image_bundle, verify_legacy_attestation,
+    BundleVerified, Expectation, Refusal, Signer, verify_image_bundle, verify_legacy_attestation,
     verify_legacy_signature,
 };
 
@@ -89,8 +89,12 @@ pub(crate) async fn rule(
     };
     let mut refusals: Vec<&'static str> = Vec::new();
     let mut unusable = Vec::new();
-    // Authorities that verified something: name, its first verification, the signatures.
+    // Authorities that verified something: name, its first verification, and who signed
+    // (each signer numbered once across the rule's authorities).
     let mut verifying: Vec<(&str, BundleVerified, Vec<usize>)> = Vec::new();
+    let mut signer_ids: std::collections::HashMap<String, usize> = Default::default();
+    // With `require` above one every signature counts; otherwise the first will do.
+    let every = rule.require > 1;
     for authority in &rule.authorities {
         match store.prepare(policy, authority).await {
             Err(why) => unusable.push(why),
@@ -105,18 +109,30 @@ pub(crate) async fn rule(
             }
             Ok(Prepared::Allow) => held.authorities.push(authority.name.clone()),
             Ok(Prepared::Verify { policy, trust }) => {
-                match signed_by(&policy, &trust, digest, evidence) {
-                    Ok((first, signatures)) => {
-                        verifying.push((authority.name.as_str(), first, signatures));
+                match signed_by(&policy, &trust, digest, evidence, every) {
+                    Ok(verified) => {
+                        let mut signers: Vec<usize> = verified
+                            .iter()
+                            .map(|v| {
+                                let next = signer_ids.len();
+                                *signer_ids.entry(signer_key(v)).or_insert(next)
+                            })
+                            .collect();
+                        signers.sort_unstable();
+                        signers.dedup();
+                        let first = verified.into_iter().next();
+                        if let Some(first) = first {
+                            verifying.push((authority.name.as_str(), first, signers));
+                        }
                     }
                     Err(codes) => refusals.extend(codes),
                 }
             }
         }
     }
-    let signatures: Vec<Vec<usize>> = verifying.iter().map(|(_, _, s)| s.clone()).collect();
+    let signers: Vec<Vec<usize>> = verifying.iter().map(|(_, _, s)| s.clone()).collect();
     let mut shared = Vec::new();
-    for ((name, first, _), matched) in verifying.into_iter().zip(signers::distinct(&signatures)) {
+    for ((name, first, _), matched) in verifying.into_iter().zip(signers::distinct(&signers)) {
         if !matched {
             shared.push(name);
             continue;
@@ -131,7 +147,7 @@ pub(crate) async fn rule(
         let mut failure = classify(rule, &held, &refusals, &unusable, evidence);
         if !shared.is_empty() {
             failure.detail.push_str(&format!(
-                "; {} verified only signatures already counted for another authority",
+                "; {} verified only signers already counted for another authority",
                 shared.join(", ")
             ));
         }
@@ -154,16 +170,16 @@ pub(crate) async fn rule(
     Ok(held)
 }
 
-/// Every signature in `evidence` that verifies under `policy` (as indices, legacy layers
-/// first, then bundles) with the first verification, or every refusal code.
+/// The signatures in `evidence` that verify under `policy` (legacy layers first, then
+/// bundles): every one when `every`, else the first; or every refusal code.
 fn signed_by(
     policy: &portcullis_verify::BundlePolicy,
     trust: &portcullis_verify::TrustRoot,
     digest: &Digest,
     evidence: &Evidence,
-) -> Result<(BundleVerified, Vec<usize>), Vec<&'static str>> {
+    every: bool,
+) -> Result<Vec<BundleVerified>, Vec<&'static str>> {
     let mut codes = Vec::new();
-    let mut first = None;
     let mut verified = Vec::new();
     let legacy = evidence.layers.iter().map(|layer| {
         verify_legacy_signature(&layer.payload, &layer.annotations, digest, policy, trust)
@@ -177,16 +193,33 @@ fn signed_by(
             trust,
         )
     });
-    for (index, outcome) in legacy.chain(bundles).enumerate() {
+    for outcome in legacy.chain(bundles) {
         match outcome {
             Ok(v) => {
-                first.get_or_insert(v);
-                verified.push(index);
+                verified.push(v);
+                if !every {
+                    break;
+                }
             }
             Err(r) => codes.push(r.code()),
         }
     }
-    first.map(|v| (v, verified)).ok_or(codes)
+    if verified.is_empty() {
+        Err(codes)
+    } else {
+        Ok(verified)
+    }
+}
+
+/// Who signed, as one comparable string: the key's fingerprint, or the certificate's issuer
+/// and identity. Two signatures by one signer (signed twice, or one signature in both
+/// layouts) are one signer.
+fn signer_key(v: &BundleVerified) -> String {
+    match v.signer() {
+        Signer::Key { fingerprint, .. } => format!("key {fingerprint}"),
+        Signer::Certificate { identity, issuer } => format!("identity {issuer} {identity}"),
+        other => format!("{other:?}"),
+    }
 }
 
 fn classify(

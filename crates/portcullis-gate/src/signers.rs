@@ -1,7 +1,8 @@
-//! Distinct signers: `require: N` is met by N authorities each verified by a signature of
-//! its own. One signature that two overlapping authorities both accept (two identity
-//! patterns matching one workflow, one key listed twice) counts once, or a two-person rule
-//! could be met by one person.
+//! Distinct signers: `require: N` is met by N authorities each verified by a signer of its
+//! own (a key, or a certificate identity and issuer). One signer that two overlapping
+//! authorities both accept (two identity patterns matching one workflow, one key listed
+//! twice) counts once however many signatures it made, or a two-person rule could be met by
+//! one person.
 //!
 //! Written by hand: a maximum bipartite matching between authorities and signatures by
 //! augmenting paths (Kuhn). Both sides are a handful of items, so the simple algorithm is
@@ -9,9 +10,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-/// For each authority, the signatures (indices into the evidence) it verified. Returns,
-/// for each authority, whether it is matched to a signature no other matched authority
-/// uses, in a matching as large as possible (earlier authorities are matched first).
+/// For each authority, the signers (numbered) whose signatures it verified. Returns, for
+/// each authority, whether it is matched to a signer no other matched authority uses, in a
+/// matching as large as possible (earlier authorities are matched first).
 pub(crate) fn distinct(verified_by: &[Vec<usize>]) -> Vec<bool> {
     // signature -> the authority it is matched to
     let mut owner: HashMap<usize, usize> = HashMap::new();

@@ -354,6 +354,30 @@ async fn minimum_age_threshold_and_attestations() {
     let d = gate.evaluate(&w.watched("acme/app", "1.0.0")).await;
     expect(&d, "skipped", "threshold_not_met");
     assert!(d.detail().contains("already counted"), "{}", d.detail());
+    // The same person signing twice (two signatures, two certificates, one identity) is
+    // still one signer.
+    let again = w
+        .sigstore
+        .keyless_signer(&LeafSpec::email(RELEASE, ISSUER))
+        .unwrap();
+    let twice: Vec<_> = [&signer, &again]
+        .into_iter()
+        .map(|s| {
+            w.sigstore
+                .legacy_layer(
+                    s,
+                    &format!("{}/acme/app", w.reg.host()),
+                    &digest,
+                    &SigningOptions::default(),
+                )
+                .unwrap()
+        })
+        .collect();
+    push_legacy_signatures(&w.push, "acme/app", &digest, &twice).await;
+    let gate = w.gate(w.policy(&overlapping, ""));
+    let d = gate.evaluate(&w.watched("acme/app", "1.0.0")).await;
+    expect(&d, "skipped", "threshold_not_met");
+    assert!(d.detail().contains("already counted"), "{}", d.detail());
 
     // A second, distinct signature by the key: two authorities, two signatures.
     let key_layer = w
