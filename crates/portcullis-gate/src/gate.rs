@@ -500,21 +500,16 @@ impl Gate {
         };
         // Trust material that could not be loaded (a TUF repository down, say) is a passing
         // condition, not a property of the image: not remembered.
-        let passing = matches!(
-            verdict,
-            Verdict::Failed {
-                reason: Reason::TrustUnavailable,
-                ..
-            }
-        ) || warnings_of(&verdict).any(|r| r == Reason::TrustUnavailable);
+        let passing = matches!(verdict, Verdict::Failed { reason, .. } if reason.is_outage())
+            || warnings_of(&verdict).any(Reason::is_outage);
         if !passing {
             self.cache.put(key, verdict.clone());
         }
         Ok(verdict)
     }
 
-    /// Signatures and bundles of `digest`, both layouts. A registry failure is a miss that
-    /// fails closed, never "unsigned".
+    /// Signatures and bundles of `digest`, both layouts, and with `attestations` the legacy
+    /// `.att` layers too. A registry failure is a miss that fails closed, never "unsigned".
     async fn evidence(
         &self,
         repository: &Repository,

@@ -37,7 +37,10 @@ const MANIFEST_LIMIT: usize = 4 * 1024 * 1024;
 const PAYLOAD_LIMIT: usize = 1024 * 1024;
 /// An attestation envelope carries a whole predicate (an SBOM can be large).
 const ENVELOPE_LIMIT: usize = 16 * 1024 * 1024;
-/// Signature layers read at most; more is an error, not a silent cut.
+/// All the layer blobs of one manifest together, at most (64 attestations of a megabyte
+/// each fit; a manifest pointing at 256 huge blobs does not).
+const TOTAL_LIMIT: usize = 64 * 1024 * 1024;
+/// Signature or attestation layers read at most; more is an error, not a silent cut.
 const MAX_LAYERS: usize = 256;
 
 /// One signature layer: the signed payload (the layer blob, exact bytes) and its annotations
@@ -184,7 +187,13 @@ impl RegistryClient {
                 ),
             ));
         }
+        let what = if media_type == DSSE_ENVELOPE {
+            "attestation envelope"
+        } else {
+            "signature payload"
+        };
         let mut layers = Vec::with_capacity(wanted.len());
+        let mut total = 0usize;
         for layer in wanted {
             let digest: Digest = layer.digest.parse().map_err(|e| {
                 malformed(
@@ -193,15 +202,15 @@ impl RegistryClient {
                 )
             })?;
             let payload = self
-                .fetch_blob(
-                    &reg,
-                    &path,
-                    &digest,
-                    layer.size,
-                    payload_limit,
-                    "signature payload",
-                )
+                .fetch_blob(&reg, &path, &digest, layer.size, payload_limit, what)
                 .await?;
+            total += payload.len();
+            if total > TOTAL_LIMIT {
+                return Err(malformed(
+                    "signature manifest",
+                    format!("{tag}: its layers come to more than {TOTAL_LIMIT} bytes"),
+                ));
+            }
             layers.push(SignatureLayer {
                 digest,
                 payload,

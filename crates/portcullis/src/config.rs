@@ -425,17 +425,10 @@ impl Config {
         // One commit per repository and branch: its applications must agree on how it is
         // written (the message template and the pull request), or one would silently win.
         // A templated write branch is rendered, and committed, per application.
-        // (repository, branch, writeBack.branch, the application when that is a template)
-        type CommitKey<'a> = (&'a str, &'a str, Option<&'a str>, Option<&'a str>);
-        let mut groups: std::collections::BTreeMap<CommitKey<'_>, &Application> =
+        let mut groups: std::collections::BTreeMap<CommitGroup, &Application> =
             std::collections::BTreeMap::new();
         for app in &config.applications {
-            let key = (
-                app.repository.as_str(),
-                app.branch.as_str(),
-                app.write_back.branch.as_deref(),
-                app.templated_branch().then_some(app.name.as_str()),
-            );
+            let key = app.commit_group();
             match groups.get(&key) {
                 None => {
                     groups.insert(key, app);
@@ -469,6 +462,10 @@ impl Config {
     }
 }
 
+/// Repository, base branch, write branch (or its template), and the application when the
+/// write branch is rendered per application: the applications of one group share a commit.
+pub(crate) type CommitGroup = (String, String, String, String);
+
 impl Application {
     /// The base branch and the write branch: `writeBack.branch` is `base[:write]`, either
     /// part defaulting to `branch`; the write branch may be a template.
@@ -487,6 +484,19 @@ impl Application {
     /// Whether the write branch is a template (rendered for each application's changes).
     pub(crate) fn templated_branch(&self) -> bool {
         self.branches().1.contains("{{")
+    }
+
+    /// The commit this application's updates go into: repository, base branch, write branch
+    /// (or its template), and the application's name when the write branch is rendered per
+    /// application (empty otherwise).
+    pub(crate) fn commit_group(&self) -> CommitGroup {
+        let (base, write) = self.branches();
+        let own = if self.templated_branch() {
+            self.name.clone()
+        } else {
+            String::new()
+        };
+        (self.repository.clone(), base, write, own)
     }
 
     /// What the gate is asked about `image`.
@@ -574,6 +584,13 @@ mod tests {
             err.contains("'a' and 'b'") && err.contains("commitMessage"),
             "{err}"
         );
+        // `writeBack.branch: main:main` is the same commit as the default branch `main`.
+        let same = "- name: c\n  repository: https://git.example.com/acme/deploy.git\n  \
+                    writeBack: {branch: \"main:main\", commitMessage: \"other\"}\n  \
+                    images: [{image: ghcr.io/acme/c}]\n";
+        std::fs::write(&path, format!("{head}{}{same}", app("a", "m")))?;
+        let err = Config::load(&path).unwrap_err().to_string();
+        assert!(err.contains("'a' and 'c'"), "{err}");
         Ok(())
     }
 

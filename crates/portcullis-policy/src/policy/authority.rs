@@ -63,8 +63,8 @@ pub enum AuthorityKind {
         /// Where the key is.
         key: KeySource,
         /// The trusted root (name and source) whose transparency log must hold the
-        /// signature's entry; `None`: the policy's default (see [`Self::key_root`]'s rule in
-        /// the gate: the root named `default`, else the only root, else public good).
+        /// signature's entry; `None`: the gate's default (the root named `default`, else the
+        /// policy's only root, else public good).
         trusted_root: Option<(String, TrustedRootSource)>,
     },
     /// A keyless signature by an allowed identity.

@@ -384,25 +384,14 @@ pub(crate) fn workdir(dir: Option<&Path>) -> anyhow::Result<PathBuf> {
 pub(crate) fn groups(config: &Config) -> BTreeMap<GroupKey, Vec<&Application>> {
     let mut groups: BTreeMap<GroupKey, Vec<&Application>> = BTreeMap::new();
     for app in &config.applications {
-        let (base, write) = app.branches();
         // A write branch given as a template is rendered for each application, as Image
         // Updater does: such an application is written on its own.
-        let own = if app.templated_branch() {
-            app.name.clone()
-        } else {
-            String::new()
-        };
-        groups
-            .entry((app.repository.clone(), base, write, own))
-            .or_default()
-            .push(app);
+        groups.entry(app.commit_group()).or_default().push(app);
     }
     groups
 }
 
-/// Repository, base branch, write branch (or its template), and the application when the
-/// write branch is rendered per application.
-pub(crate) type GroupKey = (String, String, String, String);
+pub(crate) use crate::config::CommitGroup as GroupKey;
 
 /// Every image through `gate`, a bounded number at a time; decisions in the order given.
 pub(crate) async fn decide_all(
@@ -743,17 +732,14 @@ pub(crate) fn credentials(
     let Some(g) = git else {
         return Ok((Credentials::None, None));
     };
-    if let Some(app) = &g.github_app {
+    if let Some(settings) = &g.github_app {
         let app = GitHubApp::new(
-            app.app_id.to_string(),
-            app.installation_id,
-            config.resolve(&app.private_key_file),
+            settings.app_id.to_string(),
+            settings.installation_id,
+            config.resolve(&settings.private_key_file),
         );
-        let token = GitHubAppToken::new(
-            app,
-            g.github_app.as_ref().and_then(|a| a.api_url.as_deref()),
-        )
-        .context("git.githubApp")?;
+        let token =
+            GitHubAppToken::new(app, settings.api_url.as_deref()).context("git.githubApp")?;
         let credentials = Credentials::HttpsToken {
             username: INSTALLATION_TOKEN_USER.to_owned(),
             token_file: token.token_file(),
@@ -762,7 +748,7 @@ pub(crate) fn credentials(
     }
     let credentials = match (&g.token_file, &g.ssh_key) {
         (Some(token), _) => Credentials::HttpsToken {
-            username: "x-access-token".to_owned(),
+            username: INSTALLATION_TOKEN_USER.to_owned(),
             token_file: config.resolve(token),
         },
         (None, Some(key)) => Credentials::Ssh {
@@ -863,10 +849,10 @@ fn redact(url: &str) -> String {
     portcullis_gitops::git::redact_urls(url)
 }
 
-/// `2m`, `30s`, `1h`, `90` (seconds).
 /// The longest `--interval`: a week.
 const MAX_INTERVAL_SECS: u64 = 7 * 24 * 3600;
 
+/// `2m`, `30s`, `1h`, `90` (seconds).
 fn parse_interval(text: &str) -> anyhow::Result<Duration> {
     let t = text.trim();
     let (number, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));

@@ -45,7 +45,8 @@ struct Report {
 #[derive(Clone, Copy, Debug, Serialize)]
 #[serde(rename_all = "snake_case")]
 enum Source {
-    /// A layer of the legacy `sha256-<hex>.sig` manifest.
+    /// A layer of the legacy `sha256-<hex>.sig` (signatures) or `.att` (attestations)
+    /// manifest.
     Legacy,
     /// A Sigstore bundle layer of an OCI 1.1 referrer.
     Referrer,

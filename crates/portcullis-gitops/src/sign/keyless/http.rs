@@ -23,9 +23,9 @@ use serde_json::{Value, json};
 
 use super::super::error::KeylessError;
 
-/// How long one request may take.
 /// The longest answer read from Fulcio or Rekor (a certificate chain or one log entry).
 const MAX_ANSWER: usize = 1024 * 1024;
+/// How long one request may take.
 const TIMEOUT: Duration = Duration::from_secs(30);
 /// The most of a failed answer's body put into an error.
 const ERROR_BODY: usize = 300;
