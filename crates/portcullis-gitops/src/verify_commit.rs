@@ -158,7 +158,9 @@ pub fn verify_object(
     raw: &[u8],
     options: &VerifyOptions,
 ) -> Result<VerifiedCommit, VerifyCommitError> {
-    let split = object::split(raw)?;
+    // A SHA-256 repository's commit ids are 64 hex digits; its signature header is
+    // `gpgsig-sha256`.
+    let split = object::split(raw, commit.len() == 64)?;
     let signature = split.signature.ok_or(VerifyCommitError::Unsigned)?;
     let head = signature.trim_start();
     let mut log_index = None;

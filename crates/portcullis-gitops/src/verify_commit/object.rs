@@ -82,8 +82,9 @@ pub(crate) fn read_commit(repo: &Path, rev: &str) -> Result<(String, Vec<u8>), V
 
 /// Splits a raw commit object as git's `parse_buffer_signed_by_header` does: every signature
 /// header line and its continuation lines (starting with a space) leave the payload; the
-/// first signature header found (`gpgsig`, else `gpgsig-sha256`) is the signature.
-pub(crate) fn split(raw: &[u8]) -> Result<SplitCommit, VerifyCommitError> {
+/// header of the repository's object format (`gpgsig` for SHA-1, `gpgsig-sha256` for
+/// SHA-256) is the signature, and a commit without that one is unsigned, as git sees it.
+pub(crate) fn split(raw: &[u8], sha256: bool) -> Result<SplitCommit, VerifyCommitError> {
     let mut payload = Vec::with_capacity(raw.len());
     let mut signatures: Vec<(usize, String)> = Vec::new();
     let mut in_headers = true;
@@ -138,8 +139,11 @@ pub(crate) fn split(raw: &[u8]) -> Result<SplitCommit, VerifyCommitError> {
             }
         }
     }
-    signatures.sort_by_key(|(kind, _)| *kind);
-    let signature = signatures.into_iter().next().map(|(_, text)| text);
+    let wanted = usize::from(sha256);
+    let signature = signatures
+        .into_iter()
+        .find(|(kind, _)| *kind == wanted)
+        .map(|(_, text)| text);
     let message =
         String::from_utf8_lossy(raw.get(message_start..).unwrap_or_default()).into_owned();
     Ok(SplitCommit {
@@ -168,7 +172,7 @@ mod tests {
 
     #[test]
     fn the_signature_header_leaves_the_payload_as_git_removes_it() {
-        let s = split(SIGNED.as_bytes()).unwrap();
+        let s = split(SIGNED.as_bytes(), false).unwrap();
         assert_eq!(
             s.signature.as_deref(),
             Some("-----BEGIN SIGNED MESSAGE-----\n\nabc\n-----END SIGNED MESSAGE-----\n")
@@ -183,15 +187,37 @@ mod tests {
     #[test]
     fn an_unsigned_commit_has_no_signature_and_an_intact_payload() {
         let raw = "tree 4b82\nauthor A <a@x> 1 +0000\n\nmsg\n gpgsig not a header\n";
-        let s = split(raw.as_bytes()).unwrap();
+        let s = split(raw.as_bytes(), false).unwrap();
         assert_eq!(s.signature, None);
         assert_eq!(s.payload, raw.as_bytes());
+    }
+
+    /// As git: the header of the repository's object format is the signature; the other
+    /// leaves the payload too but is never taken instead.
+    #[test]
+    fn the_object_format_picks_the_signature_header() {
+        let both = "tree 4b82\ngpgsig one\ngpgsig-sha256 two\n\nmsg\n";
+        assert_eq!(
+            split(both.as_bytes(), false).unwrap().signature.as_deref(),
+            Some("one\n")
+        );
+        assert_eq!(
+            split(both.as_bytes(), true).unwrap().signature.as_deref(),
+            Some("two\n")
+        );
+        let s = split(both.as_bytes(), true).unwrap();
+        assert_eq!(s.payload, b"tree 4b82\n\nmsg\n");
+        let sha256_only = "tree 4b82\ngpgsig-sha256 two\n\nmsg\n";
+        assert_eq!(
+            split(sha256_only.as_bytes(), false).unwrap().signature,
+            None
+        );
     }
 
     #[test]
     fn two_signature_headers_of_one_kind_are_refused() {
         let raw = "tree 4b82\ngpgsig a\ngpgsig b\n\nmsg\n";
-        assert!(split(raw.as_bytes()).is_err());
+        assert!(split(raw.as_bytes(), false).is_err());
     }
 
     #[test]
@@ -203,7 +229,7 @@ mod tests {
             b"tree\n gpgsig \xff\n",
             b"\xff\xfe\n\n\xff",
         ] {
-            let _ = split(raw);
+            let _ = split(raw, false);
         }
     }
 }
