@@ -120,6 +120,28 @@ pub struct PullRequest {
     pub url: String,
 }
 
+/// The API base URL: `api_url`, else the provider's default, without a trailing `/`;
+/// HTTP(S) only.
+fn api_base(provider: Provider, api_url: Option<&str>) -> Result<String, ForgeError> {
+    let api = match api_url.or(provider.default_api_url()) {
+        Some(u) => u.trim_end_matches('/').to_owned(),
+        None => return Err(ForgeError::MissingApiUrl(provider)),
+    };
+    if !(api.starts_with("https://") || api.starts_with("http://")) {
+        return Err(ForgeError::InvalidApiUrl(api));
+    }
+    Ok(api)
+}
+
+/// The HTTP client of every forge call: time limit and user agent.
+fn http_client() -> Result<reqwest::Client, ForgeError> {
+    reqwest::Client::builder()
+        .timeout(REQUEST_TIMEOUT)
+        .user_agent(concat!("portcullis/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|source| ForgeError::Client { source })
+}
+
 /// A client for one repository on one forge.
 #[derive(Debug)]
 pub struct ForgeClient {
@@ -139,22 +161,12 @@ impl ForgeClient {
         repository: &str,
         auth: Auth,
     ) -> Result<Self, ForgeError> {
-        let api = match api_url.or(provider.default_api_url()) {
-            Some(u) => u.trim_end_matches('/').to_owned(),
-            None => return Err(ForgeError::MissingApiUrl(provider)),
-        };
-        if !(api.starts_with("https://") || api.starts_with("http://")) {
-            return Err(ForgeError::InvalidApiUrl(api));
-        }
+        let api = api_base(provider, api_url)?;
         if matches!(auth, Auth::GitHubApp(_)) && provider != Provider::GitHub {
             return Err(ForgeError::GitHubAppOnly(provider));
         }
         let repository = ForgeRepository::parse(provider, repository)?;
-        let http = reqwest::Client::builder()
-            .timeout(REQUEST_TIMEOUT)
-            .user_agent(concat!("portcullis/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|source| ForgeError::Client { source })?;
+        let http = http_client()?;
         Ok(Self {
             provider,
             api,

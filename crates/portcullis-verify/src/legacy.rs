@@ -158,20 +158,17 @@ impl Layer {
 
     /// The Sigstore bundle v0.1 carrying the same evidence.
     fn to_bundle(&self, payload: &[u8]) -> Result<Vec<u8>, Refusal> {
-        let material = self.material.verification_material();
         let digest = sigstore_verify::crypto::sha256(payload);
-        let bundle = json!({
-            "mediaType": "application/vnd.dev.sigstore.bundle+json;version=0.1",
-            "verificationMaterial": material,
-            "messageSignature": {
+        self.material.bundle(
+            "messageSignature",
+            json!({
                 "messageDigest": {
                     "algorithm": "SHA2_256",
                     "digest": STANDARD.encode(digest.as_slice()),
                 },
                 "signature": STANDARD.encode(self.signature.as_bytes()),
-            },
-        });
-        serde_json::to_vec(&bundle).map_err(|e| bad(REKOR_BUNDLE_ANNOTATION, e.to_string()))
+            }),
+        )
     }
 }
 
@@ -205,9 +202,26 @@ impl Material {
         })
     }
 
+    /// The Sigstore bundle v0.1 of this material and `content` (a `messageSignature` or a
+    /// `dsseEnvelope`, named by `kind`), as JSON bytes.
+    pub(crate) fn bundle(&self, kind: &str, content: Value) -> Result<Vec<u8>, Refusal> {
+        let mut bundle = serde_json::Map::new();
+        bundle.insert(
+            "mediaType".to_owned(),
+            Value::from("application/vnd.dev.sigstore.bundle+json;version=0.1"),
+        );
+        bundle.insert(
+            "verificationMaterial".to_owned(),
+            Value::Object(self.verification_material()),
+        );
+        bundle.insert(kind.to_owned(), content);
+        serde_json::to_vec(&Value::Object(bundle))
+            .map_err(|e| bad(REKOR_BUNDLE_ANNOTATION, e.to_string()))
+    }
+
     /// A bundle's `verificationMaterial`: the leaf certificate or a public-key hint, the log
     /// entry with its inclusion promise, the timestamp.
-    pub(crate) fn verification_material(&self) -> serde_json::Map<String, Value> {
+    fn verification_material(&self) -> serde_json::Map<String, Value> {
         let material = match &self.certificate {
             Some(certificate) => json!({
                 "x509CertificateChain": {

@@ -45,12 +45,7 @@ pub fn verify_legacy_attestation(
 ) -> Result<BundleVerified, Refusal> {
     let envelope = dsse_envelope(envelope)?;
     let material = Material::parse(annotations, ATTESTATION_ENTRY_KINDS)?;
-    let bundle = json!({
-        "mediaType": "application/vnd.dev.sigstore.bundle+json;version=0.1",
-        "verificationMaterial": material.verification_material(),
-        "dsseEnvelope": envelope,
-    });
-    let bundle = serde_json::to_vec(&bundle).map_err(|e| bad(e.to_string()))?;
+    let bundle = material.bundle("dsseEnvelope", envelope)?;
     let outcome = verify_image_bundle(&bundle, image_digest, expect, policy, trust);
     match &outcome {
         Ok(v) => tracing::debug!(image = %image_digest, predicate = v.predicate_type(),

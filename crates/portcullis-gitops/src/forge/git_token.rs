@@ -7,7 +7,7 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use super::{ForgeError, GitHubApp, Provider, REQUEST_TIMEOUT};
+use super::{ForgeError, GitHubApp, Provider};
 
 /// Git's user name for an installation token.
 pub const INSTALLATION_TOKEN_USER: &str = "x-access-token";
@@ -24,18 +24,8 @@ pub struct GitHubAppToken {
 impl GitHubAppToken {
     /// Tokens for `app` from the API at `api_url` (GitHub's when `None`).
     pub fn new(app: GitHubApp, api_url: Option<&str>) -> Result<Self, ForgeError> {
-        let api = match api_url.or(Provider::GitHub.default_api_url()) {
-            Some(u) => u.trim_end_matches('/').to_owned(),
-            None => return Err(ForgeError::MissingApiUrl(Provider::GitHub)),
-        };
-        if !(api.starts_with("https://") || api.starts_with("http://")) {
-            return Err(ForgeError::InvalidApiUrl(api));
-        }
-        let http = reqwest::Client::builder()
-            .timeout(REQUEST_TIMEOUT)
-            .user_agent(concat!("portcullis/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|source| ForgeError::Client { source })?;
+        let api = super::api_base(Provider::GitHub, api_url)?;
+        let http = super::http_client()?;
         let dir = tempfile::Builder::new()
             .prefix("portcullis-token-")
             .tempdir()
